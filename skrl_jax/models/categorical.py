@@ -1,0 +1,138 @@
+"""CategoricalMixin and MultiCategoricalMixin: discrete policies, as skrl's."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+from gymnasium import spaces
+
+from skrl_jax.models.distributions import (
+    categorical_entropy,
+    categorical_log_prob,
+    categorical_log_probs,
+    categorical_sample,
+    check_reduction,
+    reduce_last,
+    split_branches,
+)
+from skrl_jax.models.mixin import Mixin, check_last_dim, require_action_space, unpack_output
+
+
+class CategoricalConfig(NamedTuple):
+    unnormalized_log_prob: bool
+    nvec: tuple[int, ...]
+    reduction: str
+
+
+def _net_output(outputs: Any) -> jax.Array:
+    return outputs["net_output"] if isinstance(outputs, Mapping) else jnp.asarray(outputs)
+
+
+def _check_taken_actions(
+    taken_actions: Any, batch_shape: tuple[int, ...], branches: int, mixin: str, role: str
+) -> jax.Array:
+    taken_actions = jnp.asarray(taken_actions)
+    expected = int(jnp.prod(jnp.array(batch_shape))) * branches if batch_shape else branches
+    if taken_actions.size != expected:
+        raise ValueError(
+            f"{mixin}: taken_actions for role {role!r} must have shape {(*batch_shape, branches)}, got {taken_actions.shape}"
+        )
+    return taken_actions.reshape(*batch_shape, branches)
+
+
+class CategoricalMixin(Mixin):
+    """Categorical policy over a Discrete action space (skrl's ``CategoricalMixin``).
+
+    ``compute(inputs, role)`` returns ``(net_output, outputs)`` with ``net_output`` of shape
+    ``(..., n)``: logits when ``unnormalized_log_prob`` is True, else probabilities.
+    """
+
+    def __init__(self, unnormalized_log_prob: bool = True, role: str = "") -> None:
+        require_action_space(self, (spaces.Discrete,), "CategoricalMixin")
+        config = CategoricalConfig(bool(unnormalized_log_prob), (int(self.action_space.n),), "sum")
+        self._register_role(CategoricalMixin, role, config)
+
+    def act(self, inputs: Any, role: str = "", params: Any = None, key: jax.Array | None = None) -> Any:
+        """``(actions (..., 1) int32, log_prob (..., 1), outputs)``; ``outputs`` adds ``net_output``."""
+        return self._act_as(CategoricalMixin, inputs, role, params, key)
+
+    def get_entropy(self, outputs: Any, role: str = "") -> jax.Array:
+        """Entropy ``(...)``, from ``act``'s outputs or a ``net_output`` array."""
+        return self._entropy_as(CategoricalMixin, outputs, role)
+
+    @staticmethod
+    def distribution(model: Any, spec: Any, output: Any, inputs: dict, role: str, key: jax.Array | None) -> tuple:
+        net_output, outputs = unpack_output(output, 2, "CategoricalMixin", "(net_output, outputs)", role)
+        check_last_dim(net_output, spec.config.nvec[0], "net_output", "CategoricalMixin", role, model.action_space)
+        log_probs = categorical_log_probs(net_output, spec.config.unnormalized_log_prob)
+        actions = categorical_sample(key, log_probs)
+        taken_actions = inputs.get("taken_actions")
+        if taken_actions is None:
+            taken_actions = actions
+        else:
+            taken_actions = _check_taken_actions(taken_actions, log_probs.shape[:-1], 1, "CategoricalMixin", role)
+        log_prob = categorical_log_prob(log_probs, taken_actions)
+        return actions, log_prob, dict(outputs, net_output=net_output)
+
+    @staticmethod
+    def entropy(model: Any, spec: Any, outputs: Any, role: str) -> jax.Array:
+        return categorical_entropy(categorical_log_probs(_net_output(outputs), spec.config.unnormalized_log_prob))
+
+
+class MultiCategoricalMixin(Mixin):
+    """One categorical per branch of a MultiDiscrete action space (skrl's ``MultiCategoricalMixin``).
+
+    ``compute`` returns ``(net_output, outputs)`` with ``net_output`` of shape
+    ``(..., sum(nvec))``, the branches' logits (or probabilities) side by side. Unlike skrl's
+    JAX backend, which samples every branch with the same key, each branch gets its own key.
+    """
+
+    def __init__(self, unnormalized_log_prob: bool = True, reduction: str = "sum", role: str = "") -> None:
+        require_action_space(self, (spaces.MultiDiscrete,), "MultiCategoricalMixin")
+        check_reduction(reduction, "MultiCategoricalMixin")
+        nvec = tuple(int(n) for n in self.action_space.nvec.reshape(-1))
+        self._register_role(
+            MultiCategoricalMixin, role, CategoricalConfig(bool(unnormalized_log_prob), nvec, reduction)
+        )
+
+    def act(self, inputs: Any, role: str = "", params: Any = None, key: jax.Array | None = None) -> Any:
+        """``(actions (..., branches) int32, log_prob (..., 1) or (..., branches) with "none", outputs)``."""
+        return self._act_as(MultiCategoricalMixin, inputs, role, params, key)
+
+    def get_entropy(self, outputs: Any, role: str = "") -> jax.Array:
+        """Branch entropies reduced as the log-probabilities: ``(..., 1)``, or ``(..., branches)`` with "none"."""
+        return self._entropy_as(MultiCategoricalMixin, outputs, role)
+
+    @staticmethod
+    def distribution(model: Any, spec: Any, output: Any, inputs: dict, role: str, key: jax.Array | None) -> tuple:
+        net_output, outputs = unpack_output(output, 2, "MultiCategoricalMixin", "(net_output, outputs)", role)
+        config: CategoricalConfig = spec.config
+        check_last_dim(net_output, sum(config.nvec), "net_output", "MultiCategoricalMixin", role, model.action_space)
+        log_probs = [
+            categorical_log_probs(x, config.unnormalized_log_prob) for x in split_branches(net_output, config.nvec)
+        ]
+        keys = jax.random.split(key, len(config.nvec))
+        actions = jnp.concatenate([categorical_sample(k, lp) for k, lp in zip(keys, log_probs)], axis=-1)
+        taken_actions = inputs.get("taken_actions")
+        if taken_actions is None:
+            taken_actions = actions
+        else:
+            taken_actions = _check_taken_actions(
+                taken_actions, net_output.shape[:-1], len(config.nvec), "MultiCategoricalMixin", role
+            )
+        log_prob = jnp.concatenate(
+            [categorical_log_prob(lp, taken_actions[..., i]) for i, lp in enumerate(log_probs)], axis=-1
+        )
+        return actions, reduce_last(log_prob, config.reduction), dict(outputs, net_output=net_output)
+
+    @staticmethod
+    def entropy(model: Any, spec: Any, outputs: Any, role: str) -> jax.Array:
+        config: CategoricalConfig = spec.config
+        branches = split_branches(_net_output(outputs), config.nvec)
+        entropies = jnp.stack(
+            [categorical_entropy(categorical_log_probs(x, config.unnormalized_log_prob)) for x in branches], axis=-1
+        )
+        return reduce_last(entropies, config.reduction)

@@ -1,0 +1,59 @@
+"""What the five mixins have in common: role declaration and dispatch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import numpy as np
+from gymnasium import spaces
+
+
+class Mixin:
+    """Base of the mixins. A mixin's constructor declares one role; its math is pure.
+
+    Subclasses provide ``distribution(model, spec, output, inputs, role, key)`` (the
+    ``(actions, log_prob, outputs)`` of a ``compute`` output) and, for stochastic mixins,
+    ``entropy(model, spec, outputs, role)``.
+    """
+
+    _is_skrl_jax_mixin = True
+    needs_key = True
+
+    @staticmethod
+    def distribution(model: Any, spec: Any, output: Any, inputs: dict, role: str, key: jax.Array | None) -> tuple:
+        raise NotImplementedError
+
+    @staticmethod
+    def entropy(model: Any, spec: Any, outputs: Any, role: str) -> jax.Array:
+        raise NotImplementedError(f"{spec.mixin.__name__} (role {role!r}) has no entropy")
+
+
+def unpack_output(output: Any, length: int, mixin: str, expected: str, role: str) -> tuple:
+    """Check that ``compute`` returned the tuple a mixin expects, naming what came instead."""
+    if not isinstance(output, tuple) or len(output) != length:
+        got = f"a tuple of {len(output)}" if isinstance(output, tuple) else type(output).__name__
+        raise ValueError(f"{mixin}: compute(inputs, role={role!r}) must return {expected}, got {got}")
+    return output
+
+
+def check_last_dim(array: Any, size: int, what: str, mixin: str, role: str, space: Any) -> None:
+    shape = tuple(getattr(array, "shape", ()))
+    if not shape or shape[-1] != size:
+        raise ValueError(f"{mixin}: {what} for role {role!r} must have shape (..., {size}) for {space}, got {shape}")
+
+
+def require_action_space(model: Any, kinds: tuple[type, ...], mixin: str) -> None:
+    if not isinstance(model.action_space, kinds):
+        expected = " or ".join(kind.__name__ for kind in kinds)
+        raise TypeError(f"{mixin} needs a {expected} action space, got {model.action_space!r}")
+
+
+def action_bounds(model: Any, clip_actions: bool, mixin: str) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The Box bounds that ``clip_actions=True`` clips to (None when not clipping)."""
+    if not clip_actions:
+        return None, None
+    require_action_space(model, (spaces.Box,), f"{mixin}(clip_actions=True)")
+    return np.asarray(model.action_space.low, np.float32).reshape(-1), np.asarray(
+        model.action_space.high, np.float32
+    ).reshape(-1)

@@ -1,0 +1,90 @@
+"""The linen module that runs a user's ``setup`` / ``compute``, and the joint-call memo.
+
+A ``Model`` is a plain Python object; its layers live in ``ModelModule``, whose ``setup`` and
+``compute`` are the user's own functions called with the module as ``self``. Attributes the
+module does not have (``num_actions``, ``action_space``, helper methods, ...) are read from the
+model, so code written for skrl's ``Model`` runs unchanged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import types
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import flax.linen as nn
+import jax
+import numpy as np
+
+
+class ModelModule(nn.Module):
+    """Holds the parameters of one ``Model``; each role is a method call on it."""
+
+    skrl_model: Any
+
+    def setup(self) -> None:
+        type(self.skrl_model).setup(self)
+
+    def compute_role(self, inputs: dict, role: str) -> Any:
+        return type(self.skrl_model).compute(self, inputs, role)
+
+    def compute_roles(self, inputs: dict, roles: Sequence[str]) -> dict[str, Any]:
+        return {role: self.compute_role(inputs, role) for role in roles}
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            model = self.__dict__.get("skrl_model")
+            if model is None or (name.startswith("__") and name.endswith("__")):
+                raise
+        attribute = inspect.getattr_static(type(model), name, None)
+        if isinstance(attribute, types.FunctionType):
+            return types.MethodType(attribute, self)
+        if isinstance(attribute, property) and attribute.fget is not None:
+            return attribute.fget(self)
+        return getattr(model, name)
+
+
+def _call_fingerprint(args: tuple, kwargs: dict) -> tuple:
+    leaves, treedef = jax.tree.flatten((args, kwargs))
+    parts = []
+    for leaf in leaves:
+        if isinstance(leaf, (jax.Array, np.ndarray)):
+            parts.append(("array", id(leaf)))
+        else:
+            hash(leaf)
+            parts.append(("value", leaf))
+    return (treedef, tuple(parts))
+
+
+@contextlib.contextmanager
+def shared_calls() -> Iterator[None]:
+    """Within the block, a submodule called again with the very same arguments returns its
+    first result instead of being traced again.
+
+    This is what lets a joint call (``role=("policy", "value")``) compute a trunk once
+    although the user's ``compute`` runs once per role: both runs call ``self.net`` on the
+    same ``inputs["states"]`` array. The memo lives only for one call; it is not a cache kept
+    between calls. Arguments are compared by identity, so a trunk fed a freshly computed
+    array per role is traced per role.
+    """
+    memo: dict[tuple, tuple[Any, tuple, dict]] = {}
+
+    def interceptor(next_fun, args, kwargs, context):
+        module = context.module
+        if context.method_name == "setup" or isinstance(module, ModelModule) or module.scope is None:
+            return next_fun(*args, **kwargs)
+        try:
+            key = (module.scope.path, context.method_name, _call_fingerprint(args, kwargs))
+        except TypeError:  # an unhashable non-array argument: no memo for this call
+            return next_fun(*args, **kwargs)
+        if key not in memo:
+            # the arguments are kept alive so that their ids cannot be reused within the call
+            memo[key] = (next_fun(*args, **kwargs), args, kwargs)
+        return memo[key][0]
+
+    with nn.intercept_methods(interceptor):
+        yield

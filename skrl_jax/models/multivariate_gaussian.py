@@ -1,0 +1,70 @@
+"""MultivariateGaussianMixin: skrl's multivariate Gaussian policy (diagonal scale)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from gymnasium import spaces
+
+from skrl_jax.models.distributions import normal_entropy, normal_log_prob, normal_sample
+from skrl_jax.models.gaussian import GaussianConfig, check_log_std, clip_log_std
+from skrl_jax.models.mixin import Mixin, action_bounds, check_last_dim, require_action_space, unpack_output
+
+
+class MultivariateGaussianMixin(Mixin):
+    """skrl's ``MultivariateGaussianMixin``: ``compute`` returns ``(mean_actions, log_std, outputs)``.
+
+    skrl builds the distribution with ``scale_tril = diag(exp(log_std) ** 2)``, so each
+    action's standard deviation is ``exp(2 * log_std)``; this port keeps that formula (and
+    reports it as ``outputs["stddev"]``) so that skrl-trained parameters mean the same.
+    ``log_prob`` is the joint log-density, shape ``(..., 1)``; the entropy has shape ``(...)``.
+    """
+
+    def __init__(
+        self,
+        clip_actions: bool = False,
+        clip_log_std: bool = True,
+        min_log_std: float = -20,
+        max_log_std: float = 2,
+        role: str = "",
+    ) -> None:
+        require_action_space(self, (spaces.Box,), "MultivariateGaussianMixin")
+        low, high = action_bounds(self, clip_actions, "MultivariateGaussianMixin")
+        config = GaussianConfig(
+            bool(clip_actions), low, high, bool(clip_log_std), float(min_log_std), float(max_log_std), "sum"
+        )
+        self._register_role(MultivariateGaussianMixin, role, config)
+
+    def act(self, inputs: Any, role: str = "", params: Any = None, key: jax.Array | None = None) -> Any:
+        """``(actions (..., num_actions), log_prob (..., 1), outputs)``; outputs add ``mean_actions``, ``log_std``, ``stddev``."""
+        return self._act_as(MultivariateGaussianMixin, inputs, role, params, key)
+
+    def get_entropy(self, outputs: Any, role: str = "") -> jax.Array:
+        """Joint entropy ``(...)``, from ``act``'s outputs."""
+        return self._entropy_as(MultivariateGaussianMixin, outputs, role)
+
+    @staticmethod
+    def distribution(model: Any, spec: Any, output: Any, inputs: dict, role: str, key: jax.Array | None) -> tuple:
+        mean, log_std, outputs = unpack_output(
+            output, 3, "MultivariateGaussianMixin", "(mean_actions, log_std, outputs)", role
+        )
+        check_last_dim(mean, model.num_actions, "mean_actions", "MultivariateGaussianMixin", role, model.action_space)
+        log_std = clip_log_std(spec.config, check_log_std(mean, log_std, "MultivariateGaussianMixin", role))
+        log_scale = 2.0 * log_std
+        actions = normal_sample(key, mean, log_scale)
+        if spec.config.clip_actions:
+            actions = jnp.clip(actions, spec.config.actions_low, spec.config.actions_high)
+        taken_actions = inputs.get("taken_actions", actions)
+        log_prob = jnp.sum(normal_log_prob(taken_actions, mean, log_scale), axis=-1, keepdims=True)
+        outputs = dict(outputs, mean_actions=mean, log_std=log_std, stddev=jnp.exp(log_scale))
+        return actions, log_prob, outputs
+
+    @staticmethod
+    def entropy(model: Any, spec: Any, outputs: Any, role: str) -> jax.Array:
+        if not isinstance(outputs, Mapping):
+            raise TypeError("MultivariateGaussianMixin.get_entropy takes the outputs dict returned by act")
+        log_scale = jnp.broadcast_to(2.0 * outputs["log_std"], outputs["mean_actions"].shape)
+        return jnp.sum(normal_entropy(log_scale), axis=-1)

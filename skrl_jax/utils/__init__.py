@@ -1,0 +1,1 @@
+"""Helpers shared by models, agents and environments."""
