@@ -53,7 +53,7 @@ class Model:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         user_act = cls.__dict__.get("act")
-        if user_act is None or cls.__dict__.get("_is_skrl_jax_mixin", False):
+        if user_act is None or cls.__module__.startswith("skrl_jax.models."):
             return
 
         # A user's act dispatches single roles (skrl's `if role == "policy"`); a tuple of
@@ -62,7 +62,13 @@ class Model:
         def act(self, inputs, role="", *args, **kwargs):
             if isinstance(role, tuple):
                 return Model._act_as(self, None, inputs, role, kwargs.get("params"), kwargs.get("key"))
-            return user_act(self, inputs, role, *args, **kwargs)
+            self._check_roles((role,))
+            result = user_act(self, inputs, role, *args, **kwargs)
+            if result is None:
+                raise ValueError(
+                    f"{type(self).__name__}.act(inputs, role={role!r}) returned None: act has no branch for it"
+                )
+            return result
 
         cls.act = act
 
@@ -94,11 +100,6 @@ class Model:
     # --- roles --------------------------------------------------------------------------
 
     def _register_role(self, mixin: type, role: str, config: Any) -> None:
-        if "_role_specs" not in self.__dict__:
-            raise TypeError(
-                f"{mixin.__name__}.__init__ was called before Model.__init__ in {type(self).__name__}: "
-                "call Model.__init__(self, observation_space, action_space, device) first"
-            )
         if not isinstance(role, str):
             raise TypeError(f"{mixin.__name__}: role must be a string, got {role!r}")
         for spec in self._role_specs:
@@ -129,7 +130,7 @@ class Model:
     def _overrides_act(self) -> bool:
         for cls in type(self).__mro__:
             if "act" in cls.__dict__:
-                return not (cls is Model or cls.__dict__.get("_is_skrl_jax_mixin", False))
+                return not cls.__module__.startswith("skrl_jax.models.")
         return False
 
     def _spec_for(self, role: str, mixin: type | None = None) -> RoleSpec:
@@ -185,7 +186,7 @@ class Model:
 
     def _prepare_inputs(self, inputs: Any) -> dict[str, Any]:
         """skrl's inputs dict with ``states`` as a float array of shape ``(..., observation_size)``."""
-        if isinstance(inputs, Mapping):
+        if isinstance(inputs, Mapping) and not self._is_observation_dict(inputs):
             if "states" not in inputs:
                 raise KeyError(
                     f"inputs has no 'states' entry (keys: {sorted(inputs)}); pass {{'states': observations}}"
@@ -219,6 +220,10 @@ class Model:
             states = jnp.asarray(states, dtype=jnp.float32)
         inputs["states"] = states
         return inputs
+
+    def _is_observation_dict(self, inputs: Mapping) -> bool:
+        space = self.observation_space
+        return isinstance(space, spaces.Dict) and "states" not in inputs and set(inputs) == set(space.spaces)
 
     def sample_inputs(self, key: jax.Array, batch_shape: tuple[int, ...] = (1,)) -> dict[str, jax.Array]:
         """A random ``{"states": ...}`` drawn purely from ``key`` over the observation space."""

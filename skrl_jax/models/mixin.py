@@ -17,7 +17,6 @@ class Mixin:
     ``entropy(model, spec, outputs, role)``.
     """
 
-    _is_skrl_jax_mixin = True
     needs_key = True
 
     @staticmethod
@@ -43,7 +42,16 @@ def check_last_dim(array: Any, size: int, what: str, mixin: str, role: str, spac
         raise ValueError(f"{mixin}: {what} for role {role!r} must have shape (..., {size}) for {space}, got {shape}")
 
 
+def check_model_initialised(model: Any, mixin: str) -> None:
+    if "_role_specs" not in getattr(model, "__dict__", {}):
+        raise TypeError(
+            f"{mixin}.__init__ was called before Model.__init__ in {type(model).__name__}: "
+            "call Model.__init__(self, observation_space, action_space, device) first"
+        )
+
+
 def require_action_space(model: Any, kinds: tuple[type, ...], mixin: str) -> None:
+    check_model_initialised(model, mixin)
     if not isinstance(model.action_space, kinds):
         expected = " or ".join(kind.__name__ for kind in kinds)
         raise TypeError(f"{mixin} needs a {expected} action space, got {model.action_space!r}")
@@ -51,6 +59,7 @@ def require_action_space(model: Any, kinds: tuple[type, ...], mixin: str) -> Non
 
 def action_bounds(model: Any, clip_actions: bool, mixin: str) -> tuple[np.ndarray | None, np.ndarray | None]:
     """The Box bounds that ``clip_actions=True`` clips to (None when not clipping)."""
+    check_model_initialised(model, mixin)
     if not clip_actions:
         return None, None
     require_action_space(model, (spaces.Box,), f"{mixin}(clip_actions=True)")

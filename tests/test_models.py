@@ -1,0 +1,540 @@
+"""The model contract of DESIGN.md: pure init/apply/act, sharing, jit/vmap/grad, compile count."""
+
+import chex
+import flax.linen as nn
+import gymnasium as gym
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from skrl_jax.models import (
+    CategoricalHead,
+    DeterministicHead,
+    DeterministicMixin,
+    GaussianHead,
+    GaussianMixin,
+    Model,
+    shared_model,
+)
+from tests.models import (
+    CARTPOLE_ACTION,
+    CARTPOLE_OBSERVATION,
+    PENDULUM_ACTION,
+    PENDULUM_OBSERVATION,
+    CategoricalShared,
+    SharedModel,
+)
+
+
+@pytest.fixture(scope="module")
+def pendulum():
+    model = SharedModel(PENDULUM_OBSERVATION, PENDULUM_ACTION)
+    return model, model.init(jax.random.key(0))
+
+
+@pytest.fixture(scope="module")
+def cartpole():
+    model = CategoricalShared(CARTPOLE_OBSERVATION, CARTPOLE_ACTION)
+    return model, model.init(jax.random.key(0))
+
+
+def observations(batch=5, size=3, seed=1):
+    return jax.random.normal(jax.random.key(seed), (batch, size))
+
+
+def count_primitive(closed_jaxpr, name):
+    """Occurrences of a primitive in a jaxpr, sub-jaxprs (pjit, custom_jvp, ...) included."""
+    total = 0
+    for equation in closed_jaxpr.jaxpr.eqns:
+        total += equation.primitive.name == name
+        for param in equation.params.values():
+            for sub in param if isinstance(param, (tuple, list)) else (param,):
+                if hasattr(sub, "jaxpr") and hasattr(sub, "consts"):
+                    total += count_primitive(sub, name)
+                elif hasattr(sub, "eqns"):
+                    total += count_primitive(jax.extend.core.ClosedJaxpr(sub, ()), name)
+    return total
+
+
+# --- parameters and sharing ------------------------------------------------------------------
+
+
+def test_shared_layers_appear_once(pendulum):
+    model, params = pendulum
+    assert set(params) == {"net", "mean_layer", "log_std_parameter", "value_layer"}
+    assert params["net"]["layers_0"]["kernel"].shape == (3, 32)
+    assert params["log_std_parameter"].shape == (1,)
+    assert model.num_observations == 3 and model.num_actions == 1
+
+
+def test_parameter_roles(pendulum):
+    model, params = pendulum
+    assert model.parameter_roles(params) == {
+        "net": {"policy", "value"},
+        "mean_layer": {"policy"},
+        "log_std_parameter": {"policy"},
+        "value_layer": {"value"},
+    }
+
+
+def test_apply_outputs_per_role(pendulum):
+    model, params = pendulum
+    obs = observations()
+    mean, log_std, outputs = model.apply(params, {"states": obs}, "policy")
+    value, value_outputs = model.apply(params, obs, "value")
+    features = obs
+    for name in ("layers_0", "layers_2"):
+        layer = params["net"][name]
+        features = jax.nn.elu(features @ layer["kernel"] + layer["bias"])
+    np.testing.assert_allclose(
+        mean, features @ params["mean_layer"]["kernel"] + params["mean_layer"]["bias"], rtol=1e-5
+    )
+    np.testing.assert_allclose(
+        value, features @ params["value_layer"]["kernel"] + params["value_layer"]["bias"], rtol=1e-5
+    )
+    assert log_std.shape == (1,) and outputs == {} and value_outputs == {}
+
+
+def test_joint_apply_equals_separate_calls(pendulum):
+    model, params = pendulum
+    obs = observations()
+    joint = model.apply(params, obs, ("policy", "value"))
+    chex.assert_trees_all_close(joint["policy"], model.apply(params, obs, "policy"))
+    chex.assert_trees_all_close(joint["value"], model.apply(params, obs, "value"))
+
+
+def test_joint_call_computes_the_trunk_once_forward_and_backward(pendulum):
+    model, params = pendulum
+    obs = observations()
+
+    def separate_loss(p):
+        return model.apply(p, obs, "policy")[0].sum() + model.apply(p, obs, "value")[0].sum()
+
+    def joint_loss(p):
+        outputs = model.apply(p, obs, ("policy", "value"))
+        return outputs["policy"][0].sum() + outputs["value"][0].sum()
+
+    separate = count_primitive(jax.make_jaxpr(jax.value_and_grad(separate_loss))(params), "dot_general")
+    joint = count_primitive(jax.make_jaxpr(jax.value_and_grad(joint_loss))(params), "dot_general")
+    # trunk: 2 layers x (1 forward + 2 backward) matmuls saved; heads keep theirs
+    assert joint < separate
+    assert separate - joint == 2 * 1 + 2 * 2 - 1  # the first layer needs no input gradient
+    chex.assert_trees_all_close(jax.grad(separate_loss)(params), jax.grad(joint_loss)(params), rtol=1e-5, atol=1e-6)
+
+
+# --- grad ---------------------------------------------------------------------------------------
+
+
+def test_joint_loss_gradient_reaches_trunk_from_both_heads(pendulum):
+    model, params = pendulum
+    obs = observations()
+
+    def head_loss(p, role):
+        return model.apply(p, obs, role)[0].sum()
+
+    policy_grad = jax.grad(head_loss)(params, "policy")
+    value_grad = jax.grad(head_loss)(params, "value")
+    trunk_policy = policy_grad["net"]["layers_0"]["kernel"]
+    trunk_value = value_grad["net"]["layers_0"]["kernel"]
+    assert jnp.abs(trunk_policy).sum() > 0 and jnp.abs(trunk_value).sum() > 0
+
+    def joint_loss(p):
+        outputs = model.apply(p, obs, ("policy", "value"))
+        return outputs["policy"][0].sum() + outputs["value"][0].sum()
+
+    joint_grad = jax.grad(joint_loss)(params)
+    np.testing.assert_allclose(
+        joint_grad["net"]["layers_0"]["kernel"], trunk_policy + trunk_value, rtol=1e-5, atol=1e-7
+    )
+
+
+def test_value_only_loss_does_not_touch_policy_head(pendulum):
+    model, params = pendulum
+    grads = jax.grad(lambda p: model.apply(p, observations(), "value")[0].sum())(params)
+    assert not jnp.any(grads["mean_layer"]["kernel"]) and not jnp.any(grads["log_std_parameter"])
+    assert jnp.any(grads["value_layer"]["kernel"]) and jnp.any(grads["net"]["layers_0"]["kernel"])
+
+
+def test_grad_of_log_prob_through_act(pendulum):
+    model, params = pendulum
+    obs, actions = observations(), jnp.full((5, 1), 0.3)
+
+    def negative_log_likelihood(p):
+        _, log_prob, _ = model.act({"states": obs, "taken_actions": actions}, "policy", params=p, key=jax.random.key(0))
+        return -log_prob.mean()
+
+    grads = jax.grad(negative_log_likelihood)(params)
+    # d/dlog_std of -log N(a; m, s) = 1 - (a - m)^2 / s^2, averaged
+    mean = model.apply(params, obs, "policy")[0]
+    expected = jnp.mean(1.0 - jnp.square(actions - mean) / jnp.exp(2 * params["log_std_parameter"]))
+    np.testing.assert_allclose(grads["log_std_parameter"][0], expected, rtol=1e-4)
+
+
+# --- jit, vmap, determinism, compile count -----------------------------------------------------
+
+
+class TestPurity(chex.TestCase):
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_act_is_a_pure_function_of_params_inputs_and_key(self):
+        model = SharedModel(PENDULUM_OBSERVATION, PENDULUM_ACTION)
+        params = model.init(jax.random.key(0))
+        obs = observations()
+
+        @self.variant
+        def act(p, x, key):
+            return model.act(x, "policy", params=p, key=key)
+
+        first = act(params, obs, jax.random.key(3))
+        again = act(params, obs, jax.random.key(3))
+        other = act(params, obs, jax.random.key(4))
+        chex.assert_trees_all_equal(first, again)
+        assert not jnp.allclose(first[0], other[0])
+        assert first[0].shape == (5, 1) and first[1].shape == (5, 1)
+        assert set(first[2]) == {"mean_actions", "log_std", "stddev"}
+        assert model.params is None  # nothing was stored on the model
+
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_apply_and_act_agree_with_and_without_jit(self):
+        model = SharedModel(PENDULUM_OBSERVATION, PENDULUM_ACTION)
+        params = model.init(jax.random.key(0))
+        obs = observations()
+
+        @self.variant
+        def act_both(p, x, key):
+            return model.act(x, ("policy", "value"), params=p, key=key)
+
+        outputs = act_both(params, obs, jax.random.key(7))
+        expected_policy = model.act(obs, "policy", params=params, key=jax.random.fold_in(jax.random.key(7), 0))
+        chex.assert_trees_all_close(outputs["policy"], expected_policy, rtol=1e-5)
+        chex.assert_trees_all_close(outputs["value"][0], model.apply(params, obs, "value")[0], rtol=1e-5)
+        assert outputs["value"][1] is None
+
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_init_is_deterministic_for_a_key(self):
+        model = CategoricalShared(CARTPOLE_OBSERVATION, CARTPOLE_ACTION)
+        init = self.variant(model.init)
+        chex.assert_trees_all_equal(init(jax.random.key(5)), init(jax.random.key(5)))
+        different = jax.tree.map(lambda a, b: bool(jnp.any(a != b)), init(jax.random.key(5)), init(jax.random.key(6)))
+        assert all(different["net"][layer]["kernel"] for layer in ("layers_0", "layers_2"))
+
+
+def test_vmap_over_observations_equals_batched_call(pendulum):
+    model, params = pendulum
+    obs = observations(batch=7)
+    actions = jnp.linspace(-1, 1, 7)[:, None]
+    batched = model.act({"states": obs, "taken_actions": actions}, "policy", params=params, key=jax.random.key(0))
+
+    def single(x, a):
+        return model.act({"states": x, "taken_actions": a}, "policy", params=params, key=jax.random.key(0))
+
+    mapped = jax.vmap(single)(obs, actions)
+    np.testing.assert_allclose(mapped[1], batched[1], rtol=1e-5)
+    np.testing.assert_allclose(mapped[2]["mean_actions"], batched[2]["mean_actions"], rtol=1e-5)
+    values = jax.vmap(lambda x: model.apply(params, x, "value")[0])(obs)
+    np.testing.assert_allclose(values, model.apply(params, obs, "value")[0], rtol=1e-5)
+
+
+def test_vmap_over_keys_samples_independently(cartpole):
+    model, params = cartpole
+    obs = jnp.zeros((1, 4))
+    keys = jax.random.split(jax.random.key(0), 256)
+    actions, _, _ = jax.vmap(lambda k: model.act(obs, "policy", params=params, key=k))(keys)
+    assert actions.shape == (256, 1, 1)
+    assert 0 < int(actions.sum()) < 256
+
+
+def test_vmap_of_init_over_keys_gives_independent_parameter_sets():
+    model = SharedModel(PENDULUM_OBSERVATION, PENDULUM_ACTION)
+    keys = jax.random.split(jax.random.key(0), 4)
+    stacked = jax.vmap(model.init)(keys)
+    assert stacked["net"]["layers_0"]["kernel"].shape == (4, 3, 32)
+    for i in range(4):
+        chex.assert_trees_all_close(jax.tree.map(lambda x, i=i: x[i], stacked), model.init(keys[i]), rtol=1e-6)
+    kernels = stacked["net"]["layers_0"]["kernel"].reshape(4, -1)
+    assert len({tuple(np.asarray(k[:5]).round(6)) for k in kernels}) == 4
+    # a vmapped apply over the seeds uses each seed's own parameters
+    obs = observations()
+    values = jax.vmap(lambda p: model.apply(p, obs, "value")[0])(stacked)
+    assert values.shape == (4, 5, 1) and not jnp.allclose(values[0], values[1])
+
+
+def test_repeated_calls_trace_once(pendulum):
+    model, params = pendulum
+
+    @jax.jit
+    @chex.assert_max_traces(n=1)
+    def step(p, x, key):
+        outputs = model.act(x, ("policy", "value"), params=p, key=key)
+        return outputs["policy"][0], outputs["value"][0]
+
+    for seed in range(5):
+        step(params, observations(seed=seed), jax.random.key(seed))
+
+
+def test_eager_act_compiles_once_and_advances_its_key():
+    model = SharedModel(PENDULUM_OBSERVATION, PENDULUM_ACTION)
+    model.init_state_dict(key=jax.random.key(0))
+    obs = observations()
+    first = model.act(obs, "policy")
+    compiles = []
+
+    def listener(event, duration, **kwargs):
+        if event == "/jax/core/compile/backend_compile_duration":
+            compiles.append(event)
+
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    try:
+        later = [model.act(np.asarray(obs), "policy") for _ in range(5)]
+        model.act({"states": obs}, "policy")
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listener)
+    assert compiles == []
+    assert not jnp.allclose(first[0], later[0][0]) and not jnp.allclose(later[0][0], later[1][0])
+    np.testing.assert_allclose(first[2]["mean_actions"], later[0][2]["mean_actions"], rtol=1e-6)
+
+
+def test_act_inside_jit_without_key_is_an_error(pendulum):
+    model, params = pendulum
+    with pytest.raises(ValueError, match="pass params and key"):
+        jax.jit(lambda p, x: model.act(x, "policy", params=p))(params, observations())
+
+
+def test_eager_act_before_init_is_an_error():
+    model = SharedModel(PENDULUM_OBSERVATION, PENDULUM_ACTION)
+    with pytest.raises(RuntimeError, match="init_state_dict"):
+        model.act(observations(), "policy")
+
+
+# --- dispatch -------------------------------------------------------------------------------
+
+
+def test_act_dispatches_by_role_without_override(cartpole):
+    model, params = cartpole
+    actions, log_prob, outputs = model.act(jnp.ones((3, 4)), "policy", params=params, key=jax.random.key(0))
+    assert actions.shape == (3, 1) and actions.dtype == jnp.int32 and log_prob.shape == (3, 1)
+    assert outputs["net_output"].shape == (3, 2)
+    np.testing.assert_allclose(
+        jnp.exp(log_prob), jax.nn.softmax(outputs["net_output"])[jnp.arange(3), actions[:, 0]][:, None], rtol=1e-5
+    )
+    values, nothing, _ = model.act(jnp.ones((3, 4)), "value", params=params)
+    assert values.shape == (3, 1) and nothing is None
+
+
+def test_twin_critics_need_distinct_roles():
+    class TwinCritic(DeterministicMixin, Model):
+        def __init__(self, observation_space, action_space, roles=("critic_1", "critic_2")):
+            Model.__init__(self, observation_space, action_space)
+            DeterministicMixin.__init__(self, role=roles[0])
+            DeterministicMixin.__init__(self, role=roles[1])
+
+        def setup(self):
+            self.net = nn.Dense(8)
+            self.q1, self.q2 = nn.Dense(1), nn.Dense(1)
+
+        def compute(self, inputs, role):
+            features = nn.relu(self.net(inputs["states"]))
+            return (self.q1 if role == "critic_1" else self.q2)(features), {}
+
+    model = TwinCritic(PENDULUM_OBSERVATION, PENDULUM_ACTION)
+    params = model.init(jax.random.key(0))
+    assert set(params) == {"net", "q1", "q2"}
+    assert model.parameter_roles(params)["net"] == {"critic_1", "critic_2"}
+    q1 = model.act(observations(), "critic_1", params=params)[0]
+    q2 = model.act(observations(), "critic_2", params=params)[0]
+    assert not jnp.allclose(q1, q2)
+    with pytest.raises(ValueError, match="distinct role"):
+        TwinCritic(PENDULUM_OBSERVATION, PENDULUM_ACTION, roles=("", ""))
+
+
+def test_single_mixin_model_answers_any_role():
+    class Value(DeterministicMixin, Model):
+        def __init__(self, observation_space, action_space):
+            Model.__init__(self, observation_space, action_space)
+            DeterministicMixin.__init__(self)
+
+        def setup(self):
+            self.net = nn.Dense(1)
+
+        def compute(self, inputs, role):
+            return self.net(inputs["states"]), {}
+
+    model = Value(PENDULUM_OBSERVATION, PENDULUM_ACTION)
+    params = model.init(jax.random.key(0))
+    chex.assert_trees_all_equal(
+        model.act(observations(), "value", params=params), model.act(observations(), "critic", params=params)
+    )
+
+
+def test_override_of_act_must_forward_params_and_key():
+    class Legacy(SharedModel):
+        def act(self, inputs, role):
+            return GaussianMixin.act(self, inputs, role)
+
+    with pytest.raises(TypeError, match=r"act\(self, inputs, role, \*\*kwargs\)"):
+        Legacy(PENDULUM_OBSERVATION, PENDULUM_ACTION)
+
+
+# --- inputs and spaces ---------------------------------------------------------------------
+
+
+def test_dict_and_tuple_observations_are_flattened_like_skrl():
+    observation_space = gym.spaces.Dict(
+        {"velocity": gym.spaces.Box(-1, 1, (2,)), "image": gym.spaces.Box(0, 1, (2, 3)), "mode": gym.spaces.Discrete(4)}
+    )
+    model = shared_model(observation_space, PENDULUM_ACTION, trunk=None, heads={"value": DeterministicHead()})
+    assert model.observation_size == 6 + 1 + 2 and model.num_observations == 6 + 4 + 2
+    params = model.init(jax.random.key(0))
+    sample = {"image": jnp.arange(12.0).reshape(2, 2, 3), "mode": jnp.array([3, 1]), "velocity": jnp.ones((2, 2))}
+    flat = jnp.concatenate([sample["image"].reshape(2, 6), sample["mode"][:, None], sample["velocity"]], axis=-1)
+    chex.assert_trees_all_close(model.apply(params, sample, "value"), model.apply(params, flat, "value"))
+    kernel, bias = params["value_head"]["kernel"], params["value_head"]["bias"]
+    np.testing.assert_allclose(model.apply(params, sample, "value")[0], flat @ kernel + bias, rtol=1e-5)
+
+    tuple_space = gym.spaces.Tuple((gym.spaces.Discrete(3), gym.spaces.Box(-1, 1, (2,))))
+    model = shared_model(tuple_space, PENDULUM_ACTION, trunk=None, heads={"value": DeterministicHead()})
+    params = model.init(jax.random.key(0))
+    flat = jnp.array([[2.0, 0.5, -0.5]])
+    chex.assert_trees_all_close(
+        model.apply(params, (jnp.array([2]), jnp.array([[0.5, -0.5]])), "value"), model.apply(params, flat, "value")
+    )
+
+
+def test_discrete_observations_and_multidiscrete_actions():
+    from skrl_jax.models import MultiCategoricalHead
+
+    model = shared_model(
+        gym.spaces.Discrete(5),
+        gym.spaces.MultiDiscrete([3, 2]),
+        trunk=nn.Dense(8),
+        heads={"policy": MultiCategoricalHead(), "value": DeterministicHead()},
+    )
+    assert model.num_observations == 5 and model.observation_size == 1 and model.num_actions == 5
+    params = model.init(jax.random.key(0))
+    actions, log_prob, _ = model.act(jnp.array([[0], [4]]), "policy", params=params, key=jax.random.key(1))
+    assert actions.shape == (2, 2) and log_prob.shape == (2, 1)
+    assert jnp.all(actions[:, 0] < 3) and jnp.all(actions[:, 1] < 2)
+
+
+def test_functional_model_matches_a_hand_computation():
+    model = shared_model(
+        CARTPOLE_OBSERVATION,
+        CARTPOLE_ACTION,
+        trunk=nn.Sequential([nn.Dense(16), nn.tanh]),
+        heads={"policy": CategoricalHead(), "value": DeterministicHead()},
+    )
+    params = model.init(jax.random.key(0))
+    assert set(params) == {"trunk", "policy_head", "value_head"}
+    assert model.parameter_roles(params) == {
+        "trunk": {"policy", "value"},
+        "policy_head": {"policy"},
+        "value_head": {"value"},
+    }
+    obs = observations(size=4)
+    trunk = params["trunk"]["layers_0"]
+    features = jnp.tanh(obs @ trunk["kernel"] + trunk["bias"])
+    logits = features @ params["policy_head"]["kernel"] + params["policy_head"]["bias"]
+    np.testing.assert_allclose(model.apply(params, obs, "policy")[0], logits, rtol=1e-5)
+    gaussian = shared_model(
+        PENDULUM_OBSERVATION, PENDULUM_ACTION, trunk=None, heads={"policy": GaussianHead(initial_log_std=-1.0)}
+    )
+    assert float(gaussian.init(jax.random.key(0))["policy_log_std"][0]) == -1.0
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+def test_wrong_observation_shape_names_expected_and_received(pendulum):
+    model, params = pendulum
+    with pytest.raises(ValueError, match=r"expected observations of shape \(\.\.\., 3\).*got shape \(5, 4\)"):
+        model.apply(params, jnp.ones((5, 4)), "policy")
+    with pytest.raises(ValueError, match=r"got shape \(\)"):
+        model.act(jnp.float32(1.0), "value", params=params)
+
+
+def test_wrong_observation_dtype(pendulum):
+    model, params = pendulum
+    with pytest.raises(TypeError, match="real-valued observations.*complex64"):
+        model.apply(params, jnp.ones((5, 3), jnp.complex64), "policy")
+
+
+def test_integer_observations_are_cast(pendulum):
+    model, params = pendulum
+    chex.assert_trees_all_close(
+        model.apply(params, jnp.ones((2, 3), jnp.int32), "value"), model.apply(params, jnp.ones((2, 3)), "value")
+    )
+
+
+def test_unknown_role(pendulum):
+    model, params = pendulum
+    with pytest.raises(ValueError, match=r"unknown role 'polcy'.*'policy', 'value'"):
+        model.apply(params, observations(), "polcy")
+    with pytest.raises(ValueError, match="unknown role 'critic'"):
+        model.act(observations(), "critic", params=params, key=jax.random.key(0))
+    with pytest.raises(TypeError, match="role must be a Python string"):
+        model.apply(params, observations(), 3)
+
+
+def test_role_no_mixin_declared_with_override_returns_none():
+    class Unnamed(GaussianMixin, DeterministicMixin, Model):
+        def __init__(self, observation_space, action_space):
+            Model.__init__(self, observation_space, action_space)
+            GaussianMixin.__init__(self)
+            DeterministicMixin.__init__(self)
+
+        def setup(self):
+            self.net = nn.Dense(1)
+
+        def compute(self, inputs, role):
+            if role == "policy":
+                return self.net(inputs["states"]), jnp.zeros(1), {}
+
+    model = Unnamed(PENDULUM_OBSERVATION, PENDULUM_ACTION)
+    with pytest.raises(ValueError, match="cannot tell which roles"):
+        model.init(jax.random.key(0))
+    params = model.init(jax.random.key(0), roles=("policy",))
+    with pytest.raises(ValueError, match="role 'value'.*pass role=... to each mixin constructor"):
+        model.act(observations(), "value", params=params)
+    with pytest.raises(ValueError, match=r"returned None: compute has no branch for role 'value'"):
+        model.apply(params, observations(), "value")
+
+
+def test_mixin_before_model_init_is_an_error():
+    class Backwards(GaussianMixin, Model):
+        def __init__(self, observation_space, action_space):
+            GaussianMixin.__init__(self)
+            Model.__init__(self, observation_space, action_space)
+
+    with pytest.raises((TypeError, AttributeError), match="Model.__init__"):
+        Backwards(PENDULUM_OBSERVATION, PENDULUM_ACTION)
+
+
+def test_unsupported_space():
+    with pytest.raises(TypeError, match=r"unsupported observation space.*Text.*expected one of: Box"):
+        shared_model(gym.spaces.Text(5), PENDULUM_ACTION, trunk=None, heads={"value": DeterministicHead()})
+    with pytest.raises(TypeError, match="GaussianMixin needs a Box action space, got Discrete"):
+        shared_model(PENDULUM_OBSERVATION, CARTPOLE_ACTION, trunk=None, heads={"policy": GaussianHead()})
+
+
+def test_compute_returning_the_wrong_tuple(pendulum):
+    class Wrong(GaussianMixin, Model):
+        def __init__(self, observation_space, action_space):
+            Model.__init__(self, observation_space, action_space)
+            GaussianMixin.__init__(self, role="policy")
+
+        def setup(self):
+            self.net = nn.Dense(2)
+
+        def compute(self, inputs, role):
+            return self.net(inputs["states"]), {}
+
+    model = Wrong(PENDULUM_OBSERVATION, PENDULUM_ACTION)
+    params = model.init(jax.random.key(0))
+    with pytest.raises(ValueError, match=r"must return \(mean_actions, log_std, outputs\), got a tuple of 2"):
+        model.act(observations(), "policy", params=params, key=jax.random.key(0))
+
+
+def test_missing_states_entry(pendulum):
+    model, params = pendulum
+    with pytest.raises(KeyError, match="no 'states' entry"):
+        model.apply(params, {"observations": observations()}, "value")
