@@ -200,13 +200,16 @@ class TestPurity(chex.TestCase):
         params = model.init(jax.random.key(0))
         obs = observations()
 
+        taken = jnp.linspace(-1.0, 1.0, 5)[:, None]
+
         @self.variant
         def act_both(p, x, key):
-            return model.act(x, ("policy", "value"), params=p, key=key)
+            return model.act({"states": x, "taken_actions": taken}, ("policy", "value"), params=p, key=key)
 
         outputs = act_both(params, obs, jax.random.key(7))
-        expected_policy = model.act(obs, "policy", params=params, key=jax.random.fold_in(jax.random.key(7), 0))
-        chex.assert_trees_all_close(outputs["policy"], expected_policy, rtol=1e-5)
+        expected = model.act({"states": obs, "taken_actions": taken}, "policy", params=params, key=jax.random.key(8))
+        chex.assert_trees_all_close(outputs["policy"][1:], expected[1:], rtol=1e-5)
+        assert outputs["policy"][0].shape == (5, 1)
         chex.assert_trees_all_close(outputs["value"][0], model.apply(params, obs, "value")[0], rtol=1e-5)
         assert outputs["value"][1] is None
 

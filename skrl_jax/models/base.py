@@ -316,19 +316,33 @@ class Model:
         if params is None or (key is None and needs_key):
             return self._act_eagerly(inputs, role, params, key)
         inputs = self._prepare_inputs(inputs)
+        if key is not None and "key" not in inputs:
+            # as skrl's JAX mixins, compute() finds a key in inputs["key"] (e.g. for RPO's perturbation)
+            compute_key, key = jax.random.split(key)
+            inputs["key"] = compute_key
         outputs = self.apply(params, inputs, role)
         if not isinstance(role, tuple):
-            return specs[0].mixin.distribution(self, specs[0], outputs, inputs, role, key)
+            return specs[0].mixin._distribution(self, specs[0], outputs, inputs, role, key)
         return {
-            name: spec.mixin.distribution(
+            name: spec.mixin._distribution(
                 self, spec, outputs[name], inputs, name, None if key is None else jax.random.fold_in(key, index)
             )
             for index, (name, spec) in enumerate(zip(roles, specs))
         }
 
+    def act_from_output(self, output: Any, inputs: Any, role: str, key: jax.Array | None = None) -> tuple:
+        """``(actions, log_prob, outputs)`` of ``role``'s mixin applied to a ``compute`` output (pure).
+
+        With a joint ``apply`` this gives every role's ``act`` from one forward pass.
+        """
+        spec = self._spec_for(role)
+        if key is None and spec.mixin.needs_key:
+            raise ValueError(f"{spec.mixin.__name__} (role {role!r}) samples actions: pass key=...")
+        return spec.mixin._distribution(self, spec, output, self._prepare_inputs(inputs), role, key)
+
     def _entropy_as(self, mixin: type | None, outputs: Any, role: str) -> jax.Array:
         spec = self._spec_for(role, mixin)
-        return spec.mixin.entropy(self, spec, outputs, role)
+        return spec.mixin._entropy(self, spec, outputs, role)
 
     def _act_eagerly(self, inputs: Any, role: Role, params: Any, key: jax.Array | None) -> Any:
         if _is_traced((inputs, params, key)):

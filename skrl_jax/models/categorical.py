@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -35,7 +36,7 @@ def _check_taken_actions(
     taken_actions: Any, batch_shape: tuple[int, ...], branches: int, mixin: str, role: str
 ) -> jax.Array:
     taken_actions = jnp.asarray(taken_actions)
-    expected = int(jnp.prod(jnp.array(batch_shape))) * branches if batch_shape else branches
+    expected = math.prod(batch_shape) * branches
     if taken_actions.size != expected:
         raise ValueError(
             f"{mixin}: taken_actions for role {role!r} must have shape {(*batch_shape, branches)}, got {taken_actions.shape}"
@@ -64,7 +65,7 @@ class CategoricalMixin(Mixin):
         return self._entropy_as(CategoricalMixin, outputs, role)
 
     @staticmethod
-    def distribution(model: Any, spec: Any, output: Any, inputs: dict, role: str, key: jax.Array | None) -> tuple:
+    def _distribution(model: Any, spec: Any, output: Any, inputs: dict, role: str, key: jax.Array | None) -> tuple:
         net_output, outputs = unpack_output(output, 2, "CategoricalMixin", "(net_output, outputs)", role)
         check_last_dim(net_output, spec.config.nvec[0], "net_output", "CategoricalMixin", role, model.action_space)
         log_probs = categorical_log_probs(net_output, spec.config.unnormalized_log_prob)
@@ -78,7 +79,7 @@ class CategoricalMixin(Mixin):
         return actions, log_prob, dict(outputs, net_output=net_output)
 
     @staticmethod
-    def entropy(model: Any, spec: Any, outputs: Any, role: str) -> jax.Array:
+    def _entropy(model: Any, spec: Any, outputs: Any, role: str) -> jax.Array:
         return categorical_entropy(categorical_log_probs(_net_output(outputs), spec.config.unnormalized_log_prob))
 
 
@@ -107,7 +108,7 @@ class MultiCategoricalMixin(Mixin):
         return self._entropy_as(MultiCategoricalMixin, outputs, role)
 
     @staticmethod
-    def distribution(model: Any, spec: Any, output: Any, inputs: dict, role: str, key: jax.Array | None) -> tuple:
+    def _distribution(model: Any, spec: Any, output: Any, inputs: dict, role: str, key: jax.Array | None) -> tuple:
         net_output, outputs = unpack_output(output, 2, "MultiCategoricalMixin", "(net_output, outputs)", role)
         config: CategoricalConfig = spec.config
         check_last_dim(net_output, sum(config.nvec), "net_output", "MultiCategoricalMixin", role, model.action_space)
@@ -129,7 +130,7 @@ class MultiCategoricalMixin(Mixin):
         return actions, reduce_last(log_prob, config.reduction), dict(outputs, net_output=net_output)
 
     @staticmethod
-    def entropy(model: Any, spec: Any, outputs: Any, role: str) -> jax.Array:
+    def _entropy(model: Any, spec: Any, outputs: Any, role: str) -> jax.Array:
         config: CategoricalConfig = spec.config
         branches = split_branches(_net_output(outputs), config.nvec)
         entropies = jnp.stack(

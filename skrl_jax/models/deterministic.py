@@ -36,7 +36,7 @@ class DeterministicMixin(Mixin):
         return self._act_as(DeterministicMixin, inputs, role, params, key)
 
     @staticmethod
-    def distribution(model: Any, spec: Any, output: Any, inputs: dict, role: str, key: jax.Array | None) -> tuple:
+    def _distribution(model: Any, spec: Any, output: Any, inputs: dict, role: str, key: jax.Array | None) -> tuple:
         actions, outputs = unpack_output(output, 2, "DeterministicMixin", "(actions, outputs)", role)
         if spec.config.clip_actions:
             actions = jnp.clip(actions, spec.config.actions_low, spec.config.actions_high)

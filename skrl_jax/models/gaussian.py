@@ -86,7 +86,7 @@ class GaussianMixin(Mixin):
         return self._entropy_as(GaussianMixin, outputs, role)
 
     @staticmethod
-    def distribution(model: Any, spec: Any, output: Any, inputs: dict, role: str, key: jax.Array | None) -> tuple:
+    def _distribution(model: Any, spec: Any, output: Any, inputs: dict, role: str, key: jax.Array | None) -> tuple:
         mean, log_std, outputs = unpack_output(output, 3, "GaussianMixin", "(mean_actions, log_std, outputs)", role)
         config: GaussianConfig = spec.config
         check_last_dim(mean, model.num_actions, "mean_actions", "GaussianMixin", role, model.action_space)
@@ -100,7 +100,7 @@ class GaussianMixin(Mixin):
         return actions, log_prob, outputs
 
     @staticmethod
-    def entropy(model: Any, spec: Any, outputs: Any, role: str) -> jax.Array:
+    def _entropy(model: Any, spec: Any, outputs: Any, role: str) -> jax.Array:
         if isinstance(outputs, Mapping):
             return normal_entropy(outputs["log_std"])
         return normal_entropy(jnp.log(outputs))

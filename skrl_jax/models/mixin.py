@@ -12,19 +12,19 @@ from gymnasium import spaces
 class Mixin:
     """Base of the mixins. A mixin's constructor declares one role; its math is pure.
 
-    Subclasses provide ``distribution(model, spec, output, inputs, role, key)`` (the
+    Subclasses provide ``_distribution(model, spec, output, inputs, role, key)`` (the
     ``(actions, log_prob, outputs)`` of a ``compute`` output) and, for stochastic mixins,
-    ``entropy(model, spec, outputs, role)``.
+    ``_entropy(model, spec, outputs, role)``.
     """
 
     needs_key = True
 
     @staticmethod
-    def distribution(model: Any, spec: Any, output: Any, inputs: dict, role: str, key: jax.Array | None) -> tuple:
+    def _distribution(model: Any, spec: Any, output: Any, inputs: dict, role: str, key: jax.Array | None) -> tuple:
         raise NotImplementedError
 
     @staticmethod
-    def entropy(model: Any, spec: Any, outputs: Any, role: str) -> jax.Array:
+    def _entropy(model: Any, spec: Any, outputs: Any, role: str) -> jax.Array:
         raise NotImplementedError(f"{spec.mixin.__name__} (role {role!r}) has no entropy")
 
 

@@ -47,7 +47,7 @@ class MultivariateGaussianMixin(Mixin):
         return self._entropy_as(MultivariateGaussianMixin, outputs, role)
 
     @staticmethod
-    def distribution(model: Any, spec: Any, output: Any, inputs: dict, role: str, key: jax.Array | None) -> tuple:
+    def _distribution(model: Any, spec: Any, output: Any, inputs: dict, role: str, key: jax.Array | None) -> tuple:
         mean, log_std, outputs = unpack_output(
             output, 3, "MultivariateGaussianMixin", "(mean_actions, log_std, outputs)", role
         )
@@ -63,7 +63,7 @@ class MultivariateGaussianMixin(Mixin):
         return actions, log_prob, outputs
 
     @staticmethod
-    def entropy(model: Any, spec: Any, outputs: Any, role: str) -> jax.Array:
+    def _entropy(model: Any, spec: Any, outputs: Any, role: str) -> jax.Array:
         if not isinstance(outputs, Mapping):
             raise TypeError("MultivariateGaussianMixin.get_entropy takes the outputs dict returned by act")
         log_scale = jnp.broadcast_to(2.0 * outputs["log_std"], outputs["mean_actions"].shape)

@@ -1,0 +1,1 @@
+"""Agents: skrl's agent API over pure update functions."""

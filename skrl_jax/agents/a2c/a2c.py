@@ -1,0 +1,37 @@
+"""A2C (skrl's ``A2C`` and ``A2C_DEFAULT_CONFIG``): one pass over the rollout, no clipping."""
+
+from __future__ import annotations
+
+from skrl_jax.agents.a2c.losses import a2c_loss
+from skrl_jax.agents.on_policy.agent import OnPolicyAgent
+from skrl_jax.agents.ppo.ppo import EXPERIMENT_DEFAULT_CONFIG
+
+A2C_DEFAULT_CONFIG = {
+    "rollouts": 16,
+    "mini_batches": 1,
+    "discount_factor": 0.99,
+    "lambda": 0.95,
+    "learning_rate": 1e-3,
+    "learning_rate_scheduler": None,
+    "learning_rate_scheduler_kwargs": {},
+    "state_preprocessor": None,
+    "state_preprocessor_kwargs": {},
+    "value_preprocessor": None,
+    "value_preprocessor_kwargs": {},
+    "random_timesteps": 0,
+    "learning_starts": 0,
+    "grad_norm_clip": 0.5,
+    "entropy_loss_scale": 0.0,
+    "rewards_shaper": None,
+    "time_limit_bootstrap": False,
+    "mixed_precision": False,
+    "experiment": EXPERIMENT_DEFAULT_CONFIG,
+}
+
+
+class A2C(OnPolicyAgent):
+    """Advantage Actor-Critic with skrl's configuration keys, defaults and formulas."""
+
+    default_config = A2C_DEFAULT_CONFIG
+    loss_function = staticmethod(a2c_loss)
+    learning_epochs_key = None

@@ -1,0 +1,5 @@
+"""RPO: ``RPO`` and ``RPO_DEFAULT_CONFIG`` (skrl's names)."""
+
+from skrl_jax.agents.rpo.rpo import RPO, RPO_DEFAULT_CONFIG
+
+__all__ = ["RPO", "RPO_DEFAULT_CONFIG"]

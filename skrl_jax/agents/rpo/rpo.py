@@ -1,0 +1,31 @@
+"""RPO (skrl's ``RPO`` and ``RPO_DEFAULT_CONFIG``): PPO that passes ``alpha`` to the models.
+
+As in skrl, every policy and value call gets ``inputs["alpha"]`` (and ``inputs["key"]``); the
+policy's ``compute`` uses them to perturb its mean, e.g.
+``mean + jax.random.uniform(inputs["key"], mean.shape, minval=-alpha, maxval=alpha)``.
+"""
+
+from __future__ import annotations
+
+from skrl_jax.agents.ppo.ppo import PPO, PPO_DEFAULT_CONFIG
+
+RPO_DEFAULT_CONFIG = {
+    **{
+        key: value
+        for key, value in PPO_DEFAULT_CONFIG.items()
+        if key in ("rollouts", "learning_epochs", "mini_batches")
+    },
+    "alpha": 0.5,
+    **{
+        key: value
+        for key, value in PPO_DEFAULT_CONFIG.items()
+        if key not in ("rollouts", "learning_epochs", "mini_batches")
+    },
+}
+
+
+class RPO(PPO):
+    """Robust Policy Optimization with skrl's configuration keys and defaults."""
+
+    default_config = RPO_DEFAULT_CONFIG
+    uses_alpha = True

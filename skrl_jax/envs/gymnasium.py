@@ -1,0 +1,134 @@
+"""Gymnasium environments (single or vector) behind skrl's wrapper interface, as JAX arrays.
+
+``step`` returns ``(next_states, rewards, terminated, truncated, infos)`` with states in skrl's
+flat layout ``(num_envs, observation_size)`` and the others ``(num_envs, 1)``. An episode that
+ends is reset within the same step: ``next_states`` then holds the first observation of the
+next episode (what the agent acts on next) and ``infos["final_observation"]`` the last one.
+So every transition the agent records follows the action it took; gymnasium 1.x's default
+"next-step" autoreset, which would make the step after an episode's end a transition from the
+last observation to the reset one with the action ignored, never reaches the agent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import jax
+import jax.numpy as jnp
+import numpy as np
+from gymnasium import spaces
+from gymnasium.vector import AutoresetMode
+
+from skrl_jax.utils.spaces import check_space, flatten_sample
+
+
+class GymnasiumWrapper:
+    """skrl-style wrapper over a ``gymnasium.Env`` or a ``gymnasium.vector.VectorEnv``."""
+
+    def __init__(self, env: Any) -> None:
+        self._env = env
+        self.is_vector_env = isinstance(env, gym.vector.VectorEnv)
+        if self.is_vector_env:
+            self.num_envs = int(env.num_envs)
+            self.observation_space = env.single_observation_space
+            self.action_space = env.single_action_space
+            self._autoreset_mode = self._use_same_step_autoreset(env)
+        else:
+            self.num_envs = 1
+            self.observation_space = env.observation_space
+            self.action_space = env.action_space
+            self._autoreset_mode = None
+        check_space(self.observation_space, "observation space")
+        check_space(self.action_space, "action space")
+        self.device = None
+
+    @staticmethod
+    def _use_same_step_autoreset(env: gym.vector.VectorEnv) -> AutoresetMode:
+        mode = env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
+        mode = AutoresetMode(mode) if not isinstance(mode, AutoresetMode) else mode
+        if mode is AutoresetMode.NEXT_STEP:
+            if isinstance(env.unwrapped, gym.vector.SyncVectorEnv):
+                # the sync env reads the mode at every step, so it can be switched before the first reset
+                env.unwrapped.autoreset_mode = AutoresetMode.SAME_STEP
+                env.unwrapped.metadata["autoreset_mode"] = AutoresetMode.SAME_STEP
+                return AutoresetMode.SAME_STEP
+            raise ValueError(
+                f"{type(env.unwrapped).__name__} uses gymnasium's next-step autoreset, whose step after an episode's end "
+                "is not a real transition; create it with autoreset_mode=gymnasium.vector.AutoresetMode.SAME_STEP "
+                "(or DISABLED) and wrap it again"
+            )
+        return mode
+
+    @property
+    def env(self) -> Any:
+        return self._env
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._env, name)
+
+    def _states(self, observations: Any) -> jax.Array:
+        batch = observations if self.is_vector_env else jax.tree.map(lambda x: np.asarray(x)[None], observations)
+        if isinstance(self.observation_space, (spaces.Dict, spaces.Tuple)):
+            return flatten_sample(self.observation_space, batch)
+        array = np.asarray(batch).reshape(self.num_envs, -1)
+        return jnp.asarray(array, jnp.float32)
+
+    def _actions(self, actions: Any) -> Any:
+        actions = np.asarray(actions)
+        space = self.action_space
+        if isinstance(space, spaces.Discrete):
+            actions = actions.reshape(self.num_envs).astype(space.dtype)
+            return actions if self.is_vector_env else int(actions[0])
+        if isinstance(space, spaces.MultiDiscrete):
+            actions = actions.reshape(self.num_envs, *space.shape).astype(space.dtype)
+        elif isinstance(space, spaces.Box):
+            actions = actions.reshape(self.num_envs, *space.shape).astype(space.dtype)
+        else:
+            raise TypeError(f"actions for {space} are not supported")
+        return actions if self.is_vector_env else actions[0]
+
+    def reset(self, seed: int | None = None) -> tuple[jax.Array, dict]:
+        observations, infos = self._env.reset(seed=seed)
+        return self._states(observations), infos
+
+    def step(self, actions: Any) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array, dict]:
+        observations, rewards, terminated, truncated, infos = self._env.step(self._actions(actions))
+        terminated = np.asarray(terminated, bool).reshape(self.num_envs)
+        truncated = np.asarray(truncated, bool).reshape(self.num_envs)
+        done = terminated | truncated
+        if done.any():
+            if not self.is_vector_env:
+                infos = dict(infos, final_observation=observations)
+                observations, _ = self._env.reset()
+            elif self._autoreset_mode is AutoresetMode.DISABLED:
+                infos = dict(infos, final_observation=observations)
+                observations, _ = self._env.reset(options={"reset_mask": done})
+            elif "final_obs" in infos:
+                infos = dict(infos, final_observation=infos["final_obs"])
+        return (
+            self._states(observations),
+            jnp.asarray(np.asarray(rewards, np.float32).reshape(self.num_envs, 1)),
+            jnp.asarray(terminated.reshape(self.num_envs, 1)),
+            jnp.asarray(truncated.reshape(self.num_envs, 1)),
+            infos,
+        )
+
+    def render(self, *args: Any, **kwargs: Any) -> Any:
+        return self._env.render(*args, **kwargs)
+
+    def close(self) -> None:
+        self._env.close()
+
+
+def wrap_env(env: Any, wrapper: str = "auto", verbose: bool = True) -> GymnasiumWrapper:
+    """Wrap a gymnasium environment (single, ``SyncVectorEnv`` or ``AsyncVectorEnv``) as skrl does."""
+    if wrapper not in ("auto", "gymnasium"):
+        raise ValueError(
+            f"unknown wrapper {wrapper!r}; this version wraps gymnasium environments ('auto' or 'gymnasium')"
+        )
+    if isinstance(env, GymnasiumWrapper):
+        return env
+    if not isinstance(env, (gym.Env, gym.vector.VectorEnv)):
+        raise TypeError(f"wrap_env expects a gymnasium Env or VectorEnv, got {type(env).__name__}")
+    return GymnasiumWrapper(env)

@@ -1,0 +1,1 @@
+"""Resources used by the agents: preprocessors and learning-rate schedulers, as pure state + functions."""

@@ -1,0 +1,100 @@
+"""SequentialTrainer: skrl's host training loop with a progress bar."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+import tqdm
+
+from skrl_jax.agents.base import Agent, merge_config
+
+SEQUENTIAL_TRAINER_DEFAULT_CONFIG = {
+    "timesteps": 100000,
+    "headless": False,
+    "disable_progressbar": False,
+    "close_environment_at_exit": True,
+    "environment_info": "episode",
+    "stochastic_evaluation": False,
+}
+
+
+class SequentialTrainer:
+    """Step the environment, let the agent act, record and update (skrl's loop).
+
+    ``headless=False`` renders only environments created with a ``render_mode``.
+    """
+
+    def __init__(
+        self,
+        env: Any,
+        agents: Agent | list[Agent],
+        agents_scope: list[int] | None = None,
+        cfg: Mapping[str, Any] | None = None,
+    ):
+        self.cfg = merge_config(SEQUENTIAL_TRAINER_DEFAULT_CONFIG, cfg, "SequentialTrainer")
+        if isinstance(agents, (list, tuple)):
+            if len(agents) != 1:
+                raise NotImplementedError(f"SequentialTrainer trains one agent in this version, got {len(agents)}")
+            agents = agents[0]
+        self.env = env
+        self.agents = agents
+        self.timesteps = int(self.cfg["timesteps"])
+        self.headless = bool(self.cfg["headless"])
+        self.disable_progressbar = bool(self.cfg["disable_progressbar"])
+        self.initial_timestep = 0
+        self.agents.init(trainer_cfg=self.cfg)
+
+    def _progress(self, description: str) -> tqdm.tqdm:
+        return tqdm.trange(
+            self.initial_timestep,
+            self.timesteps,
+            disable=self.disable_progressbar,
+            file=sys.stdout,
+            desc=description,
+            mininterval=0.5,
+        )
+
+    def _render(self) -> None:
+        if not self.headless and getattr(self.env, "render_mode", None) is not None:
+            self.env.render()
+
+    def train(self) -> None:
+        agent = self.agents
+        agent.set_mode("train")
+        states, _ = self.env.reset()
+        progress = self._progress("train")
+        for timestep in progress:
+            agent.pre_interaction(timestep, self.timesteps)
+            actions = agent.act(states, timestep, self.timesteps)[0]
+            next_states, rewards, terminated, truncated, infos = self.env.step(actions)
+            self._render()
+            agent.record_transition(
+                states, actions, rewards, next_states, terminated, truncated, infos, timestep, self.timesteps
+            )
+            agent.post_interaction(timestep, self.timesteps)
+            states = next_states
+            if progress.n % 1000 == 0 and agent.episode_returns:
+                progress.set_postfix(mean_return=f"{agent.mean_episode_return:.1f}", refresh=False)
+        progress.close()
+        if self.cfg["close_environment_at_exit"]:
+            self.env.close()
+
+    def eval(self) -> None:
+        """Act without learning; the mean action unless ``stochastic_evaluation`` (as skrl)."""
+        agent = self.agents
+        agent.set_mode("eval")
+        states, _ = self.env.reset()
+        for timestep in self._progress("eval"):
+            actions, _, outputs = agent.act(states, timestep, self.timesteps)
+            if not self.cfg["stochastic_evaluation"]:
+                actions = outputs.get("mean_actions", actions)
+            next_states, rewards, terminated, truncated, infos = self.env.step(actions)
+            self._render()
+            Agent.record_transition(
+                agent, states, actions, rewards, next_states, terminated, truncated, infos, timestep, self.timesteps
+            )
+            states = next_states
+        if self.cfg["close_environment_at_exit"]:
+            self.env.close()
