@@ -68,3 +68,27 @@ class CategoricalShared(CategoricalMixin, DeterministicMixin, Model):
             return self.logits(features), {}
         elif role == "value":
             return self.value(features), {}
+
+
+class CategoricalPolicy(CategoricalMixin, Model):
+    def __init__(self, observation_space, action_space, device=None):
+        Model.__init__(self, observation_space, action_space, device)
+        CategoricalMixin.__init__(self)
+
+    def setup(self):
+        self.net = nn.Sequential([nn.Dense(32), nn.tanh, nn.Dense(32), nn.tanh, nn.Dense(self.num_actions)])
+
+    def compute(self, inputs, role):
+        return self.net(inputs["states"]), {}
+
+
+class Value(DeterministicMixin, Model):
+    def __init__(self, observation_space, action_space, device=None):
+        Model.__init__(self, observation_space, action_space, device)
+        DeterministicMixin.__init__(self)
+
+    def setup(self):
+        self.net = nn.Sequential([nn.Dense(32), nn.tanh, nn.Dense(32), nn.tanh, nn.Dense(1)])
+
+    def compute(self, inputs, role):
+        return self.net(inputs["states"]), {}

@@ -238,7 +238,9 @@ class Model:
         Args:
             key: PRNG key.
             inputs: example inputs (only shapes matter); by default a batch of one
-                observation sampled from the observation space with ``key``.
+                observation sampled from the observation space with ``key``. A dict without
+                "states" adds its entries (e.g. RPO's ``{"alpha": 0.5}``) to that sample;
+                ``inputs["key"]`` is a key unless given.
             roles: the roles to run ``compute`` for; by default the declared roles.
 
         Returns:
@@ -246,8 +248,12 @@ class Model:
         """
         roles = tuple(roles) if roles is not None else self._default_roles()
         self._check_roles(roles)
-        sample_key, params_key = jax.random.split(key)
-        inputs = self.sample_inputs(sample_key) if inputs is None else self._prepare_inputs(inputs)
+        sample_key, params_key, compute_key = jax.random.split(key, 3)
+        if inputs is None or (
+            isinstance(inputs, Mapping) and "states" not in inputs and not self._is_observation_dict(inputs)
+        ):
+            inputs = {**self.sample_inputs(sample_key), **(inputs or {})}
+        inputs = {"key": compute_key, **self._prepare_inputs(inputs)}
         with shared_calls():
             outputs, variables = self._module.init_with_output(
                 {"params": params_key}, inputs, roles, method=ModelModule.compute_roles

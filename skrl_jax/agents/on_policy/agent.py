@@ -118,7 +118,7 @@ class OnPolicyAgent(Agent):
             raise ValueError(f"{name}: mini_batches and learning epochs must be >= 1")
         self._act_key, self._update_key = jax.random.split(library_config.default_key(1))
         self._act = jax.jit(make_act(self.actor_critic, self.update_config))
-        self._update = jax.jit(make_update(self.actor_critic, self.update_config, self.loss_function), donate_argnums=0)
+        self._update = jax.jit(make_update(self.actor_critic, self.update_config, self.loss_function))
         self._random_act = jax.jit(self._random_actions)
         self.train_state: TrainState | None = None
         self._current = None
@@ -133,7 +133,8 @@ class OnPolicyAgent(Agent):
         super().init(trainer_cfg)
         for index, model in enumerate(dict.fromkeys([self.policy, self.value])):
             if model.params is None:
-                model.init_state_dict(key=library_config.default_key(100 + index))
+                extra_inputs = {} if self.update_config.alpha is None else {"alpha": self.update_config.alpha}
+                model.init_state_dict(inputs=extra_inputs, key=library_config.default_key(100 + index))
         if self.memory is not None:
             num_envs = self.memory.num_envs
             batch = self.memory.memory_size * num_envs
