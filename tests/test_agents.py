@@ -245,8 +245,9 @@ def test_rpo_passes_alpha_and_a_key_to_compute():
     agent = RPO(models={"policy": model, "value": model}, memory=RandomMemory(4, 2), cfg={"rollouts": 4, "alpha": 0.3})
     agent.init()
     fill_memory(agent, 4, 2)
-    step_a = agent._act(agent.train_state, jnp.zeros((2, 3)), jax.random.key(0))
-    step_b = agent._act(agent.train_state, jnp.zeros((2, 3)), jax.random.key(1))
+    state = agent.train_state
+    step_a = agent._act(state.params, None, None, jnp.zeros((2, 3)), jax.random.key(0), 0)
+    step_b = agent._act(state.params, None, None, jnp.zeros((2, 3)), jax.random.key(1), 0)
     shift = step_a.outputs["mean_actions"] - step_b.outputs["mean_actions"]
     assert 0 < float(jnp.abs(shift).max()) <= 0.6
     metrics = agent._update_parameters(0, 1)

@@ -33,3 +33,24 @@ def test_categorical_shared_model_example():
     result = runpy.run_path(str(ROOT / "examples" / "categorical_shared_model.py"))["main"]()
     assert 1 <= result["steps"] <= 500 and result["return"] == result["steps"]
     assert jnp.isfinite(result["return"])
+
+
+def load_example(name):
+    return runpy.run_path(str(ROOT / "examples" / f"{name}.py"), run_name=f"example_{name}")
+
+
+def test_ppo_examples_run_briefly():
+    cartpole = load_example("ppo_cartpole")["train"](seed=0, timesteps=200, progress=False)
+    assert int(cartpole.train_state.updates) == 3 and cartpole.episode_returns
+    pendulum_module = load_example("ppo_pendulum")
+    pendulum = pendulum_module["train"](seed=0, timesteps=10, progress=False)
+    assert pendulum.shared and pendulum.memory.memory_size == 1024
+
+
+def test_skrl_pendulum_port_builds_separate_models_with_skrl_settings():
+    port = load_example("skrl_pendulum_ppo_port")
+    env = port["make_env"]()
+    agent = port["make_agent"](env, rollouts=8)
+    agent.init()
+    assert not agent.shared and agent.update_config.mini_batches == 32 and agent.update_config.discount_factor == 0.9
+    env.close()

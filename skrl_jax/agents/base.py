@@ -48,6 +48,7 @@ class Agent:
         self.tracking_data: dict[str, list[float]] = collections.defaultdict(list)
         self.episode_returns: list[float] = []
         self.episode_lengths: list[int] = []
+        self.episode_end_timesteps: list[int] = []
         self._track_rewards: collections.deque = collections.deque(maxlen=100)
         self._track_timesteps: collections.deque = collections.deque(maxlen=100)
         self._cumulative_rewards: np.ndarray | None = None
@@ -93,6 +94,7 @@ class Agent:
             finished_lengths = self._cumulative_timesteps[done].tolist()
             self.episode_returns.extend(finished_returns)
             self.episode_lengths.extend(finished_lengths)
+            self.episode_end_timesteps.extend([timestep + 1] * len(finished_returns))
             self._track_rewards.extend(finished_returns)
             self._track_timesteps.extend(finished_lengths)
             self._cumulative_rewards[done] = 0.0

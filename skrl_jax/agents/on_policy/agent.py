@@ -117,7 +117,15 @@ class OnPolicyAgent(Agent):
         if self.update_config.mini_batches < 1 or self.update_config.learning_epochs < 1:
             raise ValueError(f"{name}: mini_batches and learning epochs must be >= 1")
         self._act_key, self._update_key = jax.random.split(library_config.default_key(1))
-        self._act = jax.jit(make_act(self.actor_critic, self.update_config))
+        act = make_act(self.actor_critic, self.update_config)
+
+        # acting reads only the parameters and scalers: passing the whole train state (optimizer
+        # moments included) would cost a pytree flattening per environment step
+        def act_step(params, state_scaler, value_scaler, states, key, timestep):
+            acting_state = TrainState(params, None, None, state_scaler, value_scaler, None)
+            return act(acting_state, states, jax.random.fold_in(key, timestep))
+
+        self._act = jax.jit(act_step)
         self._update = jax.jit(make_update(self.actor_critic, self.update_config, self.loss_function))
         self._random_act = jax.jit(self._random_actions)
         self.train_state: TrainState | None = None
@@ -162,19 +170,22 @@ class OnPolicyAgent(Agent):
         self.train_state = init_train_state(self.actor_critic, self.update_config)
         self.set_mode("eval")
 
-    def _random_actions(self, train_state: TrainState, states: jax.Array, key: jax.Array):
-        sample_key, act_key = jax.random.split(key)
+    def _random_actions(
+        self, params, state_scaler, value_scaler, states: jax.Array, key: jax.Array, timestep: jax.Array
+    ):
+        sample_key, act_key = jax.random.split(jax.random.fold_in(key, timestep))
         actions = sample_space(self.action_space, sample_key, (states.shape[0],))
         actions = actions.reshape(states.shape[0], -1).astype(jnp.float32)
-        return make_act(self.actor_critic, self.update_config)(train_state, states, act_key, taken_actions=actions)
+        acting_state = TrainState(params, None, None, state_scaler, value_scaler, None)
+        return make_act(self.actor_critic, self.update_config)(acting_state, states, act_key, taken_actions=actions)
 
     def act(self, states: jax.Array, timestep: int, timesteps: int) -> tuple[jax.Array, jax.Array, dict]:
         """``(actions, log_prob, outputs)`` from one compiled call that also computes the value."""
         if self.train_state is None:
             raise RuntimeError(f"call {type(self).__name__}.init() before act()")
-        key = jax.random.fold_in(self._act_key, timestep)
         function = self._random_act if timestep < self._random_timesteps else self._act
-        self._current = function(self.train_state, states, key)
+        state = self.train_state
+        self._current = function(state.params, state.state_scaler, state.value_scaler, states, self._act_key, timestep)
         return self._current.actions, self._current.log_prob, self._current.outputs
 
     def record_transition(

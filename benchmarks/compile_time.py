@@ -1,0 +1,109 @@
+"""Compile time of the PPO update must not grow with `rollouts` (GAE is a reverse lax.scan).
+
+For skrl's Pendulum PPO settings (4 envs, 10 epochs x 32 minibatches) at rollouts 32, 256 and
+1024: seconds to lower + compile the update, the size of the lowered program and XLA's
+temporary memory. Then skrl's Pendulum example, ported (examples/skrl_pendulum_ppo_port.py),
+trains for --env-steps; its first update's wall time and the returns are reported.
+
+Run: python benchmarks/compile_time.py [--env-steps 100000]
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "examples"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import skrl_pendulum_ppo_port as port  # noqa: E402
+from _results import write_results  # noqa: E402
+
+from skrl_jax.agents.on_policy.update import Rollout, make_update  # noqa: E402
+from skrl_jax.trainers import SequentialTrainer  # noqa: E402
+
+
+def compile_update(rollouts: int) -> dict:
+    env = port.make_env()
+    agent = port.make_agent(env, rollouts=rollouts)
+    agent.init()
+    n = env.num_envs
+    rollout = Rollout(
+        states=jnp.zeros((rollouts, n, 3)),
+        actions=jnp.zeros((rollouts, n, 1)),
+        rewards=jnp.zeros((rollouts, n, 1)),
+        terminated=jnp.zeros((rollouts, n, 1), bool),
+        truncated=jnp.zeros((rollouts, n, 1), bool),
+        log_prob=jnp.zeros((rollouts, n, 1)),
+        values=jnp.zeros((rollouts, n, 1)),
+        next_states=jnp.zeros((n, 3)),
+    )
+    update = jax.jit(make_update(agent.actor_critic, agent.update_config, agent.loss_function))
+    start = time.perf_counter()
+    lowered = update.lower(agent.train_state, rollout, jax.random.key(0))
+    compiled = lowered.compile()
+    seconds = time.perf_counter() - start
+    memory = compiled.memory_analysis()
+    env.close()
+    return {
+        "rollouts": rollouts,
+        "compile_seconds": seconds,
+        "program_lines": len(lowered.as_text().splitlines()),
+        "temp_bytes": getattr(memory, "temp_size_in_bytes", None),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--env-steps", type=int, default=100_000)
+    args = parser.parse_args()
+    rows = [compile_update(rollouts) for rollouts in (32, 256, 1024)]
+    print("| rollouts | compile (s) | program lines | XLA temp memory (MiB) |\n| --- | --- | --- | --- |")
+    for row in rows:
+        print(
+            f"| {row['rollouts']} | {row['compile_seconds']:.2f} | {row['program_lines']} | {row['temp_bytes'] / 2**20:.1f} |"
+        )
+
+    env = port.make_env()
+    agent = port.make_agent(env)
+    first_update = {}
+    original = agent._update_parameters
+
+    def timed_update(timestep, timesteps):
+        start = time.perf_counter()
+        metrics = original(timestep, timesteps)
+        first_update.setdefault("seconds", time.perf_counter() - start)
+        return metrics
+
+    agent._update_parameters = timed_update
+    start = time.perf_counter()
+    SequentialTrainer(env, agent, cfg={"timesteps": args.env_steps // env.num_envs, "headless": True}).train()
+    seconds = time.perf_counter() - start
+    returns = np.asarray(agent.episode_returns)
+    curve = [float(returns[i : i + 20].mean()) for i in range(0, len(returns), max(len(returns) // 10, 1))]
+    print(
+        f"skrl's Pendulum example, ported: {args.env_steps} env steps in {seconds:.0f} s; first update (compile included) "
+        f"{first_update['seconds']:.1f} s; mean return (20 episodes) from {curve[0]:.0f} to {returns[-20:].mean():.0f}"
+    )
+    write_results(
+        "compile_time",
+        {
+            "update_compile": rows,
+            "pendulum_port": {
+                "env_steps": args.env_steps,
+                "seconds": seconds,
+                "first_update_seconds": first_update["seconds"],
+                "return_curve_mean20": curve,
+                "final_mean20": float(returns[-20:].mean()),
+            },
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,159 @@
+"""Host-loop speed: env steps per second of a whole PPO training run on gymnasium CartPole-v1.
+
+Same settings on both sides (skrl's CartPole PPO example: 4 envs, rollouts 32, 8 epochs x 8
+minibatches, lr 5e-4 with KL-adaptive scheduler, 32-32 ELU networks, running scalers); skrl's
+JAX PPO runs in a subprocess, ours in this process: once with separate policy / value models
+(skrl's example) and once with one shared model. Timing includes compilation.
+
+Run: python benchmarks/host_speed.py [--env-steps 20000]   (needs `pip install "skrl[jax]==1.4.3"`)
+"""
+
+import argparse
+import importlib.util
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import flax.linen as nn
+import gymnasium as gym
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _results import write_results  # noqa: E402
+
+from skrl_jax import config  # noqa: E402
+from skrl_jax.agents.ppo import PPO, PPO_DEFAULT_CONFIG  # noqa: E402
+from skrl_jax.envs import wrap_env  # noqa: E402
+from skrl_jax.memories import RandomMemory  # noqa: E402
+from skrl_jax.models import CategoricalMixin, DeterministicMixin, Model  # noqa: E402
+from skrl_jax.resources.preprocessors import RunningStandardScaler  # noqa: E402
+from skrl_jax.resources.schedulers import KLAdaptiveLR  # noqa: E402
+from skrl_jax.trainers import SequentialTrainer  # noqa: E402
+
+NUM_ENVS = 4
+
+
+class Shared(CategoricalMixin, DeterministicMixin, Model):
+    def __init__(self, observation_space, action_space, device=None):
+        Model.__init__(self, observation_space, action_space, device)
+        CategoricalMixin.__init__(self, role="policy")
+        DeterministicMixin.__init__(self, role="value")
+
+    def setup(self):
+        self.net = nn.Sequential([nn.Dense(32), nn.elu, nn.Dense(32), nn.elu])
+        self.logits = nn.Dense(self.num_actions)
+        self.value = nn.Dense(1)
+
+    def compute(self, inputs, role):
+        return (
+            (self.logits(self.net(inputs["states"])), {})
+            if role == "policy"
+            else (self.value(self.net(inputs["states"])), {})
+        )
+
+
+class Policy(CategoricalMixin, Model):
+    def __init__(self, observation_space, action_space, device=None):
+        Model.__init__(self, observation_space, action_space, device)
+        CategoricalMixin.__init__(self)
+
+    def setup(self):
+        self.net = nn.Sequential([nn.Dense(32), nn.elu, nn.Dense(32), nn.elu, nn.Dense(self.num_actions)])
+
+    def compute(self, inputs, role):
+        return self.net(inputs["states"]), {}
+
+
+class Value(DeterministicMixin, Model):
+    def __init__(self, observation_space, action_space, device=None):
+        Model.__init__(self, observation_space, action_space, device)
+        DeterministicMixin.__init__(self)
+
+    def setup(self):
+        self.net = nn.Sequential([nn.Dense(32), nn.elu, nn.Dense(32), nn.elu, nn.Dense(1)])
+
+    def compute(self, inputs, role):
+        return self.net(inputs["states"]), {}
+
+
+def run_ours(shared: bool, env_steps: int) -> float:
+    config.set_seed(0)
+    env = wrap_env(gym.make_vec("CartPole-v1", num_envs=NUM_ENVS, vectorization_mode="sync"))
+    env.reset(seed=0)
+    if shared:
+        model = Shared(env.observation_space, env.action_space)
+        models = {"policy": model, "value": model}
+    else:
+        models = {
+            "policy": Policy(env.observation_space, env.action_space),
+            "value": Value(env.observation_space, env.action_space),
+        }
+    cfg = PPO_DEFAULT_CONFIG.copy()
+    cfg.update(
+        rollouts=32,
+        learning_epochs=8,
+        mini_batches=8,
+        discount_factor=0.99,
+        learning_rate=5e-4,
+        learning_rate_scheduler=KLAdaptiveLR,
+        learning_rate_scheduler_kwargs={"kl_threshold": 0.008},
+        grad_norm_clip=1.0,
+        clip_predicted_values=True,
+        value_loss_scale=2.0,
+        state_preprocessor=RunningStandardScaler,
+        state_preprocessor_kwargs={"size": env.observation_space},
+        value_preprocessor=RunningStandardScaler,
+        value_preprocessor_kwargs={"size": 1},
+    )
+    agent = PPO(models=models, memory=RandomMemory(32, NUM_ENVS), cfg=cfg)
+    trainer = SequentialTrainer(
+        env, agent, cfg={"timesteps": env_steps // NUM_ENVS, "headless": True, "disable_progressbar": True}
+    )
+    start = time.perf_counter()
+    trainer.train()
+    return env_steps / (time.perf_counter() - start)
+
+
+def run_skrl(env_steps: int) -> float | None:
+    if importlib.util.find_spec("skrl") is None:
+        print('skrl is not installed: pip install "skrl[jax]==1.4.3" to measure it side by side')
+        return None
+    script = Path(__file__).resolve().parent / "skrl_cartpole_ppo.py"
+    output = subprocess.run(
+        [sys.executable, str(script), str(env_steps // NUM_ENVS)], capture_output=True, text=True, check=True
+    ).stdout
+    match = re.search(r"env_steps=(\d+) seconds=([\d.]+)", output)
+    return int(match.group(1)) / float(match.group(2))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--env-steps", type=int, default=20_000)
+    args = parser.parse_args()
+    print(f"skrl JAX PPO, {args.env_steps} env steps ...", flush=True)
+    skrl = run_skrl(args.env_steps)
+    print(f"skrl_jax PPO, separate models, {args.env_steps} env steps ...", flush=True)
+    separate = run_ours(shared=False, env_steps=args.env_steps)
+    print(f"skrl_jax PPO, shared model, {args.env_steps} env steps ...", flush=True)
+    shared = run_ours(shared=True, env_steps=args.env_steps)
+    print("\n| run | env steps/s | ratio to skrl JAX |\n| --- | --- | --- |")
+    for name, value in (
+        ("skrl 1.4.3 JAX PPO (separate models)", skrl),
+        ("skrl_jax PPO, separate models", separate),
+        ("skrl_jax PPO, shared model", shared),
+    ):
+        ratio = f"{value / skrl:.1f}x" if skrl and value else "-"
+        print(f"| {name} | {value:.0f} | {ratio} |" if value else f"| {name} | not measured | - |")
+    write_results(
+        "host_speed",
+        {
+            "env_steps": args.env_steps,
+            "steps_per_second": {"skrl_jax_ppo": skrl, "ours_separate": separate, "ours_shared": shared},
+            "ratio_to_skrl": {"separate": separate / skrl if skrl else None, "shared": shared / skrl if skrl else None},
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
