@@ -124,14 +124,25 @@ class GymnasiumWrapper:
         self._env.close()
 
 
-def wrap_env(env: Any, wrapper: str = "auto", verbose: bool = True) -> GymnasiumWrapper:
-    """Wrap a gymnasium environment (single, ``SyncVectorEnv`` or ``AsyncVectorEnv``) as skrl does."""
-    if wrapper not in ("auto", "gymnasium"):
-        raise ValueError(
-            f"unknown wrapper {wrapper!r}; this version wraps gymnasium environments ('auto' or 'gymnasium')"
-        )
-    if isinstance(env, GymnasiumWrapper):
+def wrap_env(env: Any, wrapper: str = "auto", verbose: bool = True) -> Any:
+    """Wrap an environment as skrl does.
+
+    A gymnasium ``Env`` / ``SyncVectorEnv`` / ``AsyncVectorEnv`` gives a ``GymnasiumWrapper``
+    (host loop); a gymnax environment, or a ``(gymnax_env, params)`` pair, gives a
+    ``GymnaxWrapper`` (pure JAX, for the ``CompiledTrainer``).
+    """
+    from skrl_jax.envs.jax_env import GymnaxWrapper, JaxEnv, is_gymnax_env
+
+    if wrapper not in ("auto", "gymnasium", "gymnax"):
+        raise ValueError(f"unknown wrapper {wrapper!r}; expected 'auto', 'gymnasium' or 'gymnax'")
+    if isinstance(env, (GymnasiumWrapper, JaxEnv)):
         return env
+    if isinstance(env, tuple) and len(env) == 2 and is_gymnax_env(env[0]):
+        return GymnaxWrapper(*env)
+    if wrapper == "gymnax" or is_gymnax_env(env):
+        return GymnaxWrapper(env)
     if not isinstance(env, (gym.Env, gym.vector.VectorEnv)):
-        raise TypeError(f"wrap_env expects a gymnasium Env or VectorEnv, got {type(env).__name__}")
+        raise TypeError(
+            f"wrap_env expects a gymnasium Env or VectorEnv or a gymnax environment, got {type(env).__name__}"
+        )
     return GymnasiumWrapper(env)

@@ -1,5 +1,13 @@
-"""Trainers: the host loop (SequentialTrainer)."""
+"""Trainers: the host loop (SequentialTrainer) and the whole run compiled (CompiledTrainer)."""
 
+from skrl_jax.trainers.compiled import COMPILED_TRAINER_DEFAULT_CONFIG, CompiledTrainer, RunnerState, greedy_actions
 from skrl_jax.trainers.sequential import SEQUENTIAL_TRAINER_DEFAULT_CONFIG, SequentialTrainer
 
-__all__ = ["SEQUENTIAL_TRAINER_DEFAULT_CONFIG", "SequentialTrainer"]
+__all__ = [
+    "COMPILED_TRAINER_DEFAULT_CONFIG",
+    "SEQUENTIAL_TRAINER_DEFAULT_CONFIG",
+    "CompiledTrainer",
+    "RunnerState",
+    "SequentialTrainer",
+    "greedy_actions",
+]

@@ -141,8 +141,9 @@ def make_optimizer(grad_norm_clip: float) -> optax.GradientTransformation:
     return optax.chain(optax.clip_by_global_norm(grad_norm_clip), adam) if grad_norm_clip > 0 else adam
 
 
-def init_train_state(models: ActorCritic, config: OnPolicyConfig) -> TrainState:
-    params = (
+def init_train_state(models: ActorCritic, config: OnPolicyConfig, params: dict[str, Any] | None = None) -> TrainState:
+    """A fresh train state over ``params`` (by default the parameters the models hold)."""
+    params = params or (
         {"policy": models.policy.params}
         if models.shared
         else {"policy": models.policy.params, "value": models.value.params}
