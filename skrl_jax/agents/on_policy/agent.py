@@ -232,17 +232,19 @@ class OnPolicyAgent(Agent):
         tensors = self.memory.state.tensors
         rollout = Rollout(**{name: tensors[name] for name in MEMORY_TENSORS}, next_states=self._current_next_states)
         key = jax.random.fold_in(self._update_key, timestep)
-        self.train_state, metrics = self._update(self.train_state, rollout, key)
-        self.policy.params = self.train_state.params["policy"]
-        if not self.shared:
-            self.value.params = self.train_state.params["value"]
+        train_state, metrics = self._update(self.train_state, rollout, key)
         metrics = {name: np.asarray(value).item() for name, value in jax.device_get(metrics).items()}
         if metrics["nan_at"] >= 0:
             epochs_done, minibatch = divmod(int(metrics["nan_at"]), self.update_config.mini_batches)
             raise FloatingPointError(
                 f"{type(self).__name__}: the loss became NaN/inf at timestep {timestep} (update "
-                f"{int(self.train_state.updates)}, epoch {epochs_done}, minibatch {minibatch}); that step was not applied"
+                f"{int(self.train_state.updates)}, epoch {epochs_done}, minibatch {minibatch}); the parameters from "
+                "before this update are kept"
             )
+        self.train_state = train_state
+        self.policy.params = train_state.params["policy"]
+        if not self.shared:
+            self.value.params = train_state.params["value"]
         for name, tag in TRACKED_METRICS.items():
             if name == "entropy_loss" and not self.update_config.entropy_loss_scale:
                 continue

@@ -210,7 +210,8 @@ def make_update(models: ActorCritic, config: OnPolicyConfig, loss_function: Loss
     KL-adaptive scheduler sees the mean KL of the minibatches an epoch processed. Unlike skrl
     1.4, which slices the memory in order, minibatches are drawn from a fresh permutation
     every epoch. ``metrics["nan_at"]`` is the index (epoch * mini_batches + minibatch) of the
-    first non-finite loss, -1 if none; such a step is not applied.
+    first non-finite loss, -1 if none (the caller decides what to do with the returned state;
+    the agents keep the state from before the update and raise).
     """
     optimizer = make_optimizer(config.grad_norm_clip)
     act = make_act(models, config)
@@ -236,21 +237,27 @@ def make_update(models: ActorCritic, config: OnPolicyConfig, loss_function: Loss
             )
         (total, aux), grads = jax.value_and_grad(loss, has_aux=True)(train_state.params, scaler_state, minibatch, key)
         kl = aux["kl_divergence"]
-        over_kl = (kl > config.kl_threshold) if config.kl_threshold else jnp.zeros((), bool)
         finite = jnp.isfinite(total)
-        apply = ~stopped & ~over_kl & finite
+        # masks only when the KL early stop can skip steps: selects on every leaf cost time
+        stopping = bool(config.kl_threshold)
+        over_kl = kl > config.kl_threshold if stopping else jnp.zeros((), bool)
+        apply = ~stopped & ~over_kl if stopping else jnp.ones((), bool)
         params, opt_state = {}, {}
         for name in train_state.params:
             updates, new_opt_state = optimizer.update(
                 grads[name], train_state.opt_state[name], train_state.params[name]
             )
-            new_params = jax.tree.map(lambda p, u: p - train_state.learning_rate * u, train_state.params[name], updates)
             params[name] = jax.tree.map(
-                lambda new, old: jnp.where(apply, new, old), new_params, train_state.params[name]
+                lambda p, u: p - train_state.learning_rate * u, train_state.params[name], updates
             )
-            opt_state[name] = jax.tree.map(
-                lambda new, old: jnp.where(apply, new, old), new_opt_state, train_state.opt_state[name]
-            )
+            opt_state[name] = new_opt_state
+            if stopping:
+                params[name] = jax.tree.map(
+                    lambda new, old: jnp.where(apply, new, old), params[name], train_state.params[name]
+                )
+                opt_state[name] = jax.tree.map(
+                    lambda new, old: jnp.where(apply, new, old), new_opt_state, train_state.opt_state[name]
+                )
         train_state = train_state._replace(params=params, opt_state=opt_state, state_scaler=scaler_state)
         processed = ~stopped
         nan_at = jnp.where((nan_at < 0) & processed & ~finite, index, nan_at)
@@ -262,7 +269,7 @@ def make_update(models: ActorCritic, config: OnPolicyConfig, loss_function: Loss
             nan_at,
             first_epoch,
         )
-        applied_aux = {name: jnp.where(apply, value, 0.0) for name, value in aux.items()}
+        applied_aux = {name: jnp.where(apply, value, 0.0) for name, value in aux.items()} if stopping else aux
         return carry, dict(applied_aux, applied=apply)
 
     def update(train_state: TrainState, rollout: Rollout, key: jax.Array) -> tuple[TrainState, dict[str, jax.Array]]:
