@@ -26,20 +26,26 @@ ROLLOUTS = 128
 
 
 def make_trainer(
-    timesteps: int = 125_000, shared: bool = True, width: int = 64, progress: bool = True
+    timesteps: int = 125_000, shared: bool = True, width: int = 64, progress: bool = True, learning_rate: float = 2.5e-4
 ) -> CompiledTrainer:
     """``timesteps`` steps of the 4 vectorised environments (125,000 x 4 = 500,000 env steps)."""
     env = wrap_env(gymnax.make("CartPole-v1")[0])
 
+    # PureJaxRL's initialisation: orthogonal, scale sqrt(2) in the trunk, 0.01 for the logits, 1 for the value
+    def dense(features, scale):
+        return nn.Dense(features, kernel_init=nn.initializers.orthogonal(scale))
+
     def build(heads):
-        trunk = nn.Sequential([nn.Dense(width), nn.tanh, nn.Dense(width), nn.tanh])
+        trunk = nn.Sequential([dense(width, np.sqrt(2)), nn.tanh, dense(width, np.sqrt(2)), nn.tanh])
         return shared_model(env.observation_space, env.action_space, trunk=trunk, heads=heads)
 
+    policy_head = CategoricalHead(network=dense(env.action_space.n, 0.01))
+    value_head = DeterministicHead(network=dense(1, 1.0))
     if shared:
-        model = build({"policy": CategoricalHead(), "value": DeterministicHead()})
+        model = build({"policy": policy_head, "value": value_head})
         models = {"policy": model, "value": model}
     else:
-        models = {"policy": build({"policy": CategoricalHead()}), "value": build({"value": DeterministicHead()})}
+        models = {"policy": build({"policy": policy_head}), "value": build({"value": value_head})}
     learning_epochs = 4
     total_epochs = (timesteps // ROLLOUTS) * learning_epochs
     cfg = PPO_DEFAULT_CONFIG.copy()
@@ -48,7 +54,7 @@ def make_trainer(
         learning_epochs=learning_epochs,
         mini_batches=4,
         discount_factor=0.99,
-        learning_rate=2.5e-4,
+        learning_rate=learning_rate,
         learning_rate_scheduler=optax.linear_schedule,
         learning_rate_scheduler_kwargs={"init_value": 1.0, "end_value": 0.0, "transition_steps": total_epochs},
         grad_norm_clip=0.5,
