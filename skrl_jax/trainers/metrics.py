@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 DEFAULT_COLUMNS = ("episode_return", "episode_length", "policy_loss", "value_loss", "kl_divergence", "learning_rate")
+
+
+def _nanmean(values: np.ndarray, axis: int | None = None) -> np.ndarray:
+    """``np.nanmean`` without the warning for updates in which no episode ended (they stay nan)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(values, axis=axis)
 
 
 def metrics_table(
@@ -23,7 +31,7 @@ def metrics_table(
     """
     columns = [name for name in columns if name in metrics]
     values = {name: np.asarray(metrics[name], np.float64) for name in columns}
-    values = {name: np.nanmean(v, axis=0) if v.ndim == 2 else v for name, v in values.items()}
+    values = {name: _nanmean(v, axis=0) if v.ndim == 2 else v for name, v in values.items()}
     updates = len(next(iter(values.values())))
     every = every or max(1, updates // 10)
     header = ["update"] + (["env steps"] if env_steps_per_update else []) + columns
@@ -33,7 +41,7 @@ def metrics_table(
         row = [str(index + 1)] + ([str((index + 1) * env_steps_per_update)] if env_steps_per_update else [])
         for name in columns:
             chunk = values[name][window]
-            row.append(f"{np.nanmean(chunk):.4g}" if np.isfinite(chunk).any() else "-")
+            row.append(f"{_nanmean(chunk):.4g}" if np.isfinite(chunk).any() else "-")
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
@@ -59,14 +67,13 @@ def plot_metrics(
     if values.shape[0] > 1:
         for seed_values in values:
             ax.plot(x, seed_values, color="tab:blue", alpha=0.2, linewidth=0.8)
-    with np.errstate(all="ignore"):
-        ax.plot(
-            x,
-            np.nanmean(values, axis=0),
-            color="tab:blue",
-            linewidth=2,
-            label=label or (f"mean of {values.shape[0]} seeds" if values.shape[0] > 1 else name),
-        )
+    ax.plot(
+        x,
+        _nanmean(values, axis=0),
+        color="tab:blue",
+        linewidth=2,
+        label=label or (f"mean of {values.shape[0]} seeds" if values.shape[0] > 1 else name),
+    )
     ax.set_xlabel("environment steps" if env_steps_per_update else "update")
     ax.set_ylabel(name.replace("_", " "))
     ax.grid(alpha=0.3)
