@@ -5,6 +5,7 @@ import runpy
 from pathlib import Path
 
 import jax.numpy as jnp
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,3 +55,13 @@ def test_skrl_pendulum_port_builds_separate_models_with_skrl_settings():
     agent.init()
     assert not agent.shared and agent.update_config.mini_batches == 32 and agent.update_config.discount_factor == 0.9
     env.close()
+
+
+def test_compiled_examples_build_and_run_briefly():
+    cartpole = load_example("compiled_cartpole")["make_trainer"](timesteps=256, progress=False)
+    runner, metrics = cartpole.train()
+    assert metrics["policy_loss"].shape == (2,) and cartpole.agents.shared
+    pendulum = load_example("compiled_pendulum")["make_trainer"](timesteps=256, progress=False)
+    assert pendulum.num_envs == 16 and pendulum.num_updates == 1
+    runner, metrics = pendulum.train()
+    assert np.isfinite(metrics["value_loss"]).all()
