@@ -211,3 +211,32 @@ def test_compiled_ppo_learns_cartpole():
         np.nanmean(returns[:5]),
         np.nanmean(returns[-5:]),
     )
+
+
+def test_brax_environment_trains_when_brax_is_installed():
+    brax_envs = pytest.importorskip("brax.envs")
+    from skrl_jax.envs import BraxWrapper
+
+    env = BraxWrapper(brax_envs.get_environment("inverted_pendulum"), episode_length=20)
+    assert wrap_env(env) is env and env.observation_space.shape == (4,) and env.action_space.shape == (1,)
+    observation, state = env.reset(jax.random.key(0))
+    lengths = []
+    for index in range(45):
+        observation, state, reward, terminated, truncated, info = jax.jit(env.step)(
+            jax.random.key(index), state, jnp.zeros(1)
+        )
+        if bool(info["episode_done"]):
+            lengths.append(int(info["episode_length"]))
+            assert bool(truncated) != bool(terminated)
+    assert lengths and all(length <= 20 for length in lengths)
+    model = shared_model(
+        env.observation_space,
+        env.action_space,
+        trunk=nn.Dense(16),
+        heads={"policy": GaussianHead(), "value": DeterministicHead()},
+    )
+    agent = PPO(models={"policy": model, "value": model}, cfg={"rollouts": 16, "mini_batches": 2})
+    _, metrics = CompiledTrainer(env, agent, cfg={"timesteps": 32, "num_envs": 2, "disable_progressbar": True}).train(
+        jax.random.key(0)
+    )
+    assert np.all(np.isfinite(metrics["policy_loss"]))

@@ -1,6 +1,6 @@
-"""Environment wrappers: gymnasium (host, numpy <-> jax) and pure-JAX environments (gymnax)."""
+"""Environment wrappers: gymnasium (host, numpy <-> jax) and pure-JAX environments (gymnax, brax)."""
 
 from skrl_jax.envs.gymnasium import GymnasiumWrapper, wrap_env
-from skrl_jax.envs.jax_env import EpisodeState, GymnaxWrapper, JaxEnv
+from skrl_jax.envs.jax_env import BraxWrapper, EpisodeState, GymnaxWrapper, JaxEnv
 
-__all__ = ["EpisodeState", "GymnasiumWrapper", "GymnaxWrapper", "JaxEnv", "wrap_env"]
+__all__ = ["BraxWrapper", "EpisodeState", "GymnasiumWrapper", "GymnaxWrapper", "JaxEnv", "wrap_env"]

@@ -129,18 +129,22 @@ def wrap_env(env: Any, wrapper: str = "auto", verbose: bool = True) -> Any:
 
     A gymnasium ``Env`` / ``SyncVectorEnv`` / ``AsyncVectorEnv`` gives a ``GymnasiumWrapper``
     (host loop); a gymnax environment, or a ``(gymnax_env, params)`` pair, gives a
-    ``GymnaxWrapper`` (pure JAX, for the ``CompiledTrainer``).
+    ``GymnaxWrapper`` and a brax environment a ``BraxWrapper`` (pure JAX, for the
+    ``CompiledTrainer``; wrap brax with ``BraxWrapper(env, episode_length=...)`` to choose the
+    episode length).
     """
-    from skrl_jax.envs.jax_env import GymnaxWrapper, JaxEnv, is_gymnax_env
+    from skrl_jax.envs.jax_env import BraxWrapper, GymnaxWrapper, JaxEnv, is_brax_env, is_gymnax_env
 
-    if wrapper not in ("auto", "gymnasium", "gymnax"):
-        raise ValueError(f"unknown wrapper {wrapper!r}; expected 'auto', 'gymnasium' or 'gymnax'")
+    if wrapper not in ("auto", "gymnasium", "gymnax", "brax"):
+        raise ValueError(f"unknown wrapper {wrapper!r}; expected 'auto', 'gymnasium', 'gymnax' or 'brax'")
     if isinstance(env, (GymnasiumWrapper, JaxEnv)):
         return env
     if isinstance(env, tuple) and len(env) == 2 and is_gymnax_env(env[0]):
         return GymnaxWrapper(*env)
     if wrapper == "gymnax" or is_gymnax_env(env):
         return GymnaxWrapper(env)
+    if wrapper == "brax" or is_brax_env(env):
+        return BraxWrapper(env)
     if not isinstance(env, (gym.Env, gym.vector.VectorEnv)):
         raise TypeError(
             f"wrap_env expects a gymnasium Env or VectorEnv or a gymnax environment, got {type(env).__name__}"
