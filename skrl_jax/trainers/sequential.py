@@ -75,7 +75,7 @@ class SequentialTrainer:
             )
             agent.post_interaction(timestep, self.timesteps)
             states = next_states
-            if progress.n % 1000 == 0 and agent.episode_returns:
+            if not self.disable_progressbar and timestep % 1000 == 0 and agent.episode_returns:
                 progress.set_postfix(mean_return=f"{agent.mean_episode_return:.1f}", refresh=False)
         progress.close()
         if self.cfg["close_environment_at_exit"]:
