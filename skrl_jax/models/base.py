@@ -387,6 +387,38 @@ class Model:
         self._eager_calls = 0
         return self
 
+    def save(self, path: str, params: Any = None) -> None:
+        """Write the parameters (``self.params`` by default) to ``path`` in flax's msgpack format.
+
+        The write is atomic: a crash during it leaves an existing file at ``path`` as it was.
+        """
+        from skrl_jax.utils.checkpoints import save_checkpoint
+
+        params = self.params if params is None else params
+        if params is None:
+            raise RuntimeError(f"{type(self).__name__} has no parameters to save: call init_state_dict() first")
+        save_checkpoint(path, params, "model", {"model": type(self).__name__})
+
+    def load(self, path: str) -> Any:
+        """Read parameters saved by ``save`` (or skrl's ``.flax`` file of a model with the same
+        layer names) into ``self.params``, after checking names, shapes and dtypes. Returns them."""
+        from skrl_jax.utils.checkpoints import CheckpointError, read_payload, restore
+
+        target = self.params if self.params is not None else jax.eval_shape(self.init, jax.random.key(0))
+        target = jax.tree.map(lambda x: jnp.zeros(x.shape, x.dtype), target)
+        payload = read_payload(path)
+        if isinstance(payload, Mapping) and payload.get("format") == "skrl_jax":
+            if payload.get("kind") != "model":
+                raise CheckpointError(f"{path} holds a {payload.get('kind')!r} checkpoint, not a model's parameters")
+            state = payload["state"]
+        elif isinstance(payload, Mapping):
+            # skrl's JAX models save flax's variables dict, {"params": {...}}
+            state = payload["params"] if set(payload) == {"params"} else payload
+        else:
+            raise CheckpointError(f"{path} does not hold a parameter tree (found {type(payload).__name__})")
+        self.params = restore(target, state, f"{path} ({type(self).__name__})")
+        return self.params
+
     def parameter_roles(self, params: Any = None) -> dict[str, frozenset[str]]:
         """Which roles read each top-level parameter subtree, e.g. ``{"net": {"policy", "value"}}``.
 

@@ -23,10 +23,17 @@ import numpy as np
 import tqdm
 
 from skrl_jax.agents.base import merge_config
-from skrl_jax.agents.on_policy.agent import OnPolicyAgent
+from skrl_jax.agents.on_policy.agent import TRACKED_METRICS, OnPolicyAgent
 from skrl_jax.agents.on_policy.update import Rollout, TrainState, init_train_state, make_act, make_update
 from skrl_jax.envs.jax_env import JaxEnv
 from skrl_jax.utils.spaces import compute_space_size
+
+# the metrics written to TensorBoard after each chunk, under skrl's tags
+CHUNK_TAGS = {
+    "episode_return": "Reward / Total reward (mean)",
+    "episode_length": "Episode / Total timesteps (mean)",
+    **TRACKED_METRICS,
+}
 
 COMPILED_TRAINER_DEFAULT_CONFIG = {
     "timesteps": 100_000,
@@ -120,6 +127,7 @@ class CompiledTrainer:
         self._act = make_act(agent.actor_critic, agent.update_config)
         self._update = make_update(agent.actor_critic, agent.update_config, agent.loss_function)
         self._run_chunk = jax.jit(lambda runner: self.run_updates(runner, self.updates_per_chunk))
+        agent.init(trainer_cfg={"timesteps": int(self.cfg["timesteps"])})
 
     # --- pure functions ---------------------------------------------------------------------
 
@@ -227,35 +235,92 @@ class CompiledTrainer:
 
     # --- the host loop over compiled chunks --------------------------------------------------
 
-    def train(self, key: jax.Array | None = None) -> tuple[RunnerState, dict[str, np.ndarray]]:
+    def train(
+        self, key: jax.Array | None = None, runner: RunnerState | None = None
+    ) -> tuple[RunnerState, dict[str, np.ndarray]]:
         """Run the whole training in compiled chunks of ``updates_per_chunk`` updates.
 
-        Between chunks the host shows progress and checks for NaN; the final parameters are
-        stored on the agent's models. Returns the final state and the metrics of every update.
+        Between chunks the host shows progress, checks for NaN, writes TensorBoard data (skrl's
+        tags) and checkpoints (``checkpoints/runner_<timestep>.ckpt`` at the agent's
+        ``checkpoint_interval``); Ctrl-C writes a checkpoint of the last finished chunk and is
+        raised again. Pass ``runner`` (e.g. from ``load``) to continue a run from a chunk
+        boundary. The final parameters are stored on the agent's models. Returns the final
+        state and the metrics of the updates run.
         """
         from skrl_jax import config as library_config
 
-        key = library_config.default_key(2) if key is None else key
-        runner = jax.jit(self.init)(key)
+        if runner is None:
+            runner = jax.jit(self.init)(library_config.default_key(2) if key is None else key)
+        done = int(runner.train_state.updates)
+        if done % self.updates_per_chunk:
+            raise ValueError(f"a run can continue only from a chunk boundary; this state has {done} updates")
         chunks = []
         env_steps_per_update = self.rollouts * self.num_envs
+        first_chunk = done // self.updates_per_chunk
         with tqdm.tqdm(
             total=self.num_updates * env_steps_per_update,
+            initial=done * env_steps_per_update,
             unit="step",
             file=sys.stdout,
             disable=self.cfg["disable_progressbar"],
         ) as progress:
-            for chunk in range(self.num_updates // self.updates_per_chunk):
-                runner, metrics = self._run_chunk(runner)
-                metrics = jax.device_get(metrics)
-                chunks.append(metrics)
-                self._raise_on_nan(metrics, chunk)
-                progress.update(self.updates_per_chunk * env_steps_per_update)
-                returns = metrics["episode_return"][np.isfinite(metrics["episode_return"])]
-                if returns.size:
-                    progress.set_postfix(mean_return=f"{returns[-1]:.1f}", refresh=False)
+            try:
+                for chunk in range(first_chunk, self.num_updates // self.updates_per_chunk):
+                    runner, metrics = self._run_chunk(runner)
+                    metrics = jax.device_get(metrics)
+                    chunks.append(metrics)
+                    self._raise_on_nan(metrics, chunk)
+                    self._after_chunk(runner, metrics, chunk)
+                    progress.update(self.updates_per_chunk * env_steps_per_update)
+                    returns = metrics["episode_return"][np.isfinite(metrics["episode_return"])]
+                    if returns.size:
+                        progress.set_postfix(mean_return=f"{returns[-1]:.1f}", refresh=False)
+            except KeyboardInterrupt:
+                path = self._checkpoint_path(runner)
+                self.save(path, runner)
+                print(f"\ninterrupted: the last finished chunk is saved in {path}", file=sys.stderr)
+                raise
+            finally:
+                self.agents.close_writer()
         self._store(runner.train_state)
+        if not chunks:
+            return runner, {}
         return runner, {name: np.concatenate([chunk[name] for chunk in chunks]) for name in chunks[0]}
+
+    def _checkpoint_path(self, runner: RunnerState):
+        timestep = int(runner.train_state.updates) * self.rollouts
+        return self.agents.experiment_dir / "checkpoints" / f"runner_{timestep}.ckpt"
+
+    def _after_chunk(self, runner: RunnerState, metrics: Mapping[str, np.ndarray], chunk: int) -> None:
+        agent = self.agents
+        first_update = chunk * self.updates_per_chunk
+        if agent.write_interval > 0:
+            for index in range(self.updates_per_chunk):
+                timestep = (first_update + index + 1) * self.rollouts
+                for name, tag in CHUNK_TAGS.items():
+                    value = float(metrics[name][index])
+                    if np.isfinite(value):
+                        agent.add_scalar(tag, value, timestep)
+            agent.writer.flush()
+        if agent.checkpoint_interval > 0:
+            before, after = first_update * self.rollouts, (first_update + self.updates_per_chunk) * self.rollouts
+            if after // agent.checkpoint_interval > before // agent.checkpoint_interval:
+                self.save(self._checkpoint_path(runner), runner)
+
+    def save(self, path: Any, runner: RunnerState) -> Any:
+        """Write ``runner`` (parameters, optimizer, scalers, environments, key) atomically."""
+        from skrl_jax.utils.checkpoints import save_checkpoint
+
+        meta = {"agent": type(self.agents).__name__, "updates": int(runner.train_state.updates)}
+        return save_checkpoint(path, runner, "compiled-runner", meta)
+
+    def load(self, path: Any) -> RunnerState:
+        """A runner state saved by ``save``, checked against this trainer's; ``train(runner=...)`` continues it."""
+        from skrl_jax.utils.checkpoints import load_checkpoint
+
+        target = jax.jit(self.init)(jax.random.key(0))
+        runner, _ = load_checkpoint(path, target, "compiled-runner")
+        return runner
 
     def _raise_on_nan(self, metrics: Mapping[str, np.ndarray], chunk: int) -> None:
         bad = np.nonzero((metrics["nan_at"] >= 0) | ~metrics["params_finite"])[0]

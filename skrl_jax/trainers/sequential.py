@@ -61,23 +61,34 @@ class SequentialTrainer:
             self.env.render()
 
     def train(self) -> None:
+        """skrl's loop. Ctrl-C (KeyboardInterrupt) writes a last checkpoint, closes the
+        environment and is raised again."""
         agent = self.agents
         agent.set_mode("train")
         states, _ = self.env.reset()
         progress = self._progress("train")
-        for timestep in progress:
-            agent.pre_interaction(timestep, self.timesteps)
-            actions = agent.act(states, timestep, self.timesteps)[0]
-            next_states, rewards, terminated, truncated, infos = self.env.step(actions)
-            self._render()
-            agent.record_transition(
-                states, actions, rewards, next_states, terminated, truncated, infos, timestep, self.timesteps
-            )
-            agent.post_interaction(timestep, self.timesteps)
-            states = next_states
-            if not self.disable_progressbar and timestep % 1000 == 0 and agent.episode_returns:
-                progress.set_postfix(mean_return=f"{agent.mean_episode_return:.1f}", refresh=False)
-        progress.close()
+        timestep = self.initial_timestep
+        try:
+            for timestep in progress:
+                agent.pre_interaction(timestep, self.timesteps)
+                actions = agent.act(states, timestep, self.timesteps)[0]
+                next_states, rewards, terminated, truncated, infos = self.env.step(actions)
+                self._render()
+                agent.record_transition(
+                    states, actions, rewards, next_states, terminated, truncated, infos, timestep, self.timesteps
+                )
+                agent.post_interaction(timestep, self.timesteps)
+                states = next_states
+                if not self.disable_progressbar and timestep % 1000 == 0 and agent.episode_returns:
+                    progress.set_postfix(mean_return=f"{agent.mean_episode_return:.1f}", refresh=False)
+        except KeyboardInterrupt:
+            path = agent.write_checkpoint(timestep, self.timesteps)
+            print(f"\ninterrupted at timestep {timestep}: checkpoint written to {path}", file=sys.stderr)
+            self.env.close()
+            raise
+        finally:
+            progress.close()
+            agent.close_writer()
         if self.cfg["close_environment_at_exit"]:
             self.env.close()
 

@@ -227,6 +227,22 @@ class OnPolicyAgent(Agent):
             self.set_mode("train")
             self._update_parameters(timestep, timesteps)
             self.set_mode("eval")
+        super().post_interaction(timestep, timesteps)
+
+    def checkpoint_state(self) -> dict[str, Any]:
+        if self.train_state is None:
+            raise RuntimeError(f"call {type(self).__name__}.init() before saving or loading a checkpoint")
+        return {"train_state": self.train_state}
+
+    def checkpoint_meta(self) -> dict[str, Any]:
+        return {**super().checkpoint_meta(), "rollout": self._rollout, "shared": self.shared}
+
+    def restore_checkpoint(self, state: dict[str, Any], meta: Mapping[str, Any]) -> None:
+        self.train_state = state["train_state"]
+        self._rollout = int(meta.get("rollout", 0))
+        self.policy.params = self.train_state.params["policy"]
+        if not self.shared:
+            self.value.params = self.train_state.params["value"]
 
     def _update_parameters(self, timestep: int, timesteps: int) -> dict[str, float]:
         tensors = self.memory.state.tensors
