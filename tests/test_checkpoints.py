@@ -272,3 +272,48 @@ def test_compiled_trainer_writes_tensorboard_after_each_chunk_and_checkpoints(tm
     assert {p.name for p in (tmp_path / "compiled" / "checkpoints").iterdir()} == {"runner_32.ckpt", "runner_64.ckpt"}
     resumed = trainer.load(tmp_path / "compiled" / "checkpoints" / "runner_64.ckpt")
     chex.assert_trees_all_equal(resumed.train_state.params, runner.train_state.params)
+
+
+HOST_RESUME_SCRIPT = """
+import sys, jax, jax.numpy as jnp, numpy as np, gymnasium as gym
+from skrl_jax.agents.ppo import PPO
+from skrl_jax.envs import wrap_env
+from skrl_jax.memories import RandomMemory
+from skrl_jax.resources.preprocessors import RunningStandardScaler
+from skrl_jax.resources.schedulers import KLAdaptiveLR
+from skrl_jax.trainers import SequentialTrainer
+from tests.models import CategoricalShared
+
+mode, folder = sys.argv[1], sys.argv[2]
+env = wrap_env(gym.make_vec("CartPole-v1", num_envs=2, vectorization_mode="sync"))
+env.reset(seed=0)
+model = CategoricalShared(env.observation_space, env.action_space)
+cfg = {"rollouts": 8, "learning_rate_scheduler": KLAdaptiveLR, "state_preprocessor": RunningStandardScaler,
+       "state_preprocessor_kwargs": {"size": 4}, "value_preprocessor": RunningStandardScaler,
+       "value_preprocessor_kwargs": {"size": 1}, "experiment": {"directory": folder, "checkpoint_interval": 0, "write_interval": 0}}
+agent = PPO(models={"policy": model, "value": model}, memory=RandomMemory(8, 2), cfg=cfg)
+if mode == "train-and-save":
+    SequentialTrainer(env, agent, cfg={"timesteps": 40, "headless": True, "disable_progressbar": True}).train()
+    agent.save(folder + "/agent.ckpt")
+else:
+    agent.init()
+    agent.load(folder + "/agent.ckpt")
+# the same further rollout for both processes: the update from the restored state must be bit for bit the same
+rng = np.random.default_rng(1)
+for step in range(8):
+    states = jnp.asarray(rng.normal(size=(2, 4)), jnp.float32)
+    actions, _, _ = agent.act(states, 1000 + step, 2000)
+    agent.record_transition(states, actions, jnp.ones((2, 1)), states, jnp.zeros((2, 1), bool), jnp.zeros((2, 1), bool), {}, 1000 + step, 2000)
+agent._current_next_states = jnp.zeros((2, 4))
+agent._update_parameters(1007, 2000)
+np.savez(folder + f"/{mode}.npz", *[np.asarray(x) for x in jax.tree.leaves(agent.train_state)])
+"""
+
+
+def test_host_agent_resumed_in_a_new_process_updates_bitwise_identically(tmp_path):
+    for mode in ("train-and-save", "load"):
+        subprocess.run([sys.executable, "-c", HOST_RESUME_SCRIPT, mode, str(tmp_path)], check=True, cwd=ROOT)
+    original, resumed = np.load(tmp_path / "train-and-save.npz"), np.load(tmp_path / "load.npz")
+    assert len(original.files) == len(resumed.files) > 10
+    for name in original.files:
+        np.testing.assert_array_equal(original[name], resumed[name])
