@@ -317,3 +317,14 @@ def test_host_agent_resumed_in_a_new_process_updates_bitwise_identically(tmp_pat
     assert len(original.files) == len(resumed.files) > 10
     for name in original.files:
         np.testing.assert_array_equal(original[name], resumed[name])
+
+
+def test_training_continues_from_the_loaded_checkpoints_timestep(tmp_path):
+    trainer, agent, _ = cartpole_trainer(tmp_path, 48, checkpoint_interval=24, write_interval=0)
+    trainer.train()
+    resumed_trainer, resumed, _ = cartpole_trainer(tmp_path / "again", 48, checkpoint_interval=0, write_interval=0)
+    resumed.load(tmp_path / "run" / "checkpoints" / "agent_24.ckpt")
+    assert resumed.timestep == 24 and int(resumed.train_state.updates) == 3
+    resumed_trainer.train()
+    assert resumed.timestep == 48 and int(resumed.train_state.updates) == 6
+    np.testing.assert_array_equal(jax.random.key_data(resumed._act_key), jax.random.key_data(agent._act_key))

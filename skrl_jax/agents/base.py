@@ -48,6 +48,8 @@ class Agent:
         self.device = device
         self.cfg = dict(cfg or {})
         self.training = False
+        self.timestep = 0  # timesteps done (saved in checkpoints)
+        self.resume_timestep = 0  # where the next SequentialTrainer.train() starts (set by load)
         self.tracking_data: dict[str, list[float]] = collections.defaultdict(list)
         self.episode_returns: list[float] = []
         self.episode_lengths: list[int] = []
@@ -117,7 +119,7 @@ class Agent:
         return {}
 
     def checkpoint_meta(self) -> dict[str, Any]:
-        return {"agent": type(self).__name__}
+        return {"agent": type(self).__name__, "timestep": self.timestep}
 
     def restore_checkpoint(self, state: dict[str, Any], meta: Mapping[str, Any]) -> None:
         pass
@@ -136,6 +138,7 @@ class Agent:
         if meta.get("agent") != type(self).__name__:
             raise CheckpointError(f"{path} is a {meta.get('agent')} checkpoint, not a {type(self).__name__} one")
         self.restore_checkpoint(state, meta)
+        self.timestep = self.resume_timestep = int(meta.get("timestep", 0))
 
     def write_checkpoint(self, timestep: int, timesteps: int) -> Path:
         """``checkpoints/agent_<timestep>.ckpt`` in the experiment directory, and ``best_agent.ckpt``
@@ -160,6 +163,7 @@ class Agent:
     def post_interaction(self, timestep: int, timesteps: int) -> None:
         """Write TensorBoard data and checkpoints at skrl's intervals."""
         timestep += 1
+        self.timestep = timestep
         if getattr(self, "write_interval", 0) > 0 and timestep > 1 and not timestep % self.write_interval:
             self.write_tracking_data(timestep, timesteps)
         if getattr(self, "checkpoint_interval", 0) > 0 and not timestep % self.checkpoint_interval:

@@ -43,12 +43,11 @@ class SequentialTrainer:
         self.timesteps = int(self.cfg["timesteps"])
         self.headless = bool(self.cfg["headless"])
         self.disable_progressbar = bool(self.cfg["disable_progressbar"])
-        self.initial_timestep = 0
         self.agents.init(trainer_cfg=self.cfg)
 
-    def _progress(self, description: str) -> tqdm.tqdm:
+    def _progress(self, description: str, start: int = 0) -> tqdm.tqdm:
         return tqdm.trange(
-            self.initial_timestep,
+            start,
             self.timesteps,
             disable=self.disable_progressbar,
             file=sys.stdout,
@@ -61,13 +60,14 @@ class SequentialTrainer:
             self.env.render()
 
     def train(self) -> None:
-        """skrl's loop. Ctrl-C (KeyboardInterrupt) writes a last checkpoint, closes the
-        environment and is raised again."""
+        """skrl's loop, from timestep 0, or after ``agent.load(checkpoint)`` from the checkpoint's
+        timestep. Ctrl-C (KeyboardInterrupt) writes a last checkpoint, closes the environment
+        and is raised again."""
         agent = self.agents
         agent.set_mode("train")
         states, _ = self.env.reset()
-        progress = self._progress("train")
-        timestep = self.initial_timestep
+        timestep, agent.resume_timestep = agent.resume_timestep, 0
+        progress = self._progress("train", timestep)
         try:
             for timestep in progress:
                 agent.pre_interaction(timestep, self.timesteps)

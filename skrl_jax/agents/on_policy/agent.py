@@ -232,13 +232,14 @@ class OnPolicyAgent(Agent):
     def checkpoint_state(self) -> dict[str, Any]:
         if self.train_state is None:
             raise RuntimeError(f"call {type(self).__name__}.init() before saving or loading a checkpoint")
-        return {"train_state": self.train_state}
+        return {"train_state": self.train_state, "act_key": self._act_key, "update_key": self._update_key}
 
     def checkpoint_meta(self) -> dict[str, Any]:
         return {**super().checkpoint_meta(), "rollout": self._rollout, "shared": self.shared}
 
     def restore_checkpoint(self, state: dict[str, Any], meta: Mapping[str, Any]) -> None:
         self.train_state = state["train_state"]
+        self._act_key, self._update_key = state["act_key"], state["update_key"]
         self._rollout = int(meta.get("rollout", 0))
         self.policy.params = self.train_state.params["policy"]
         if not self.shared:
