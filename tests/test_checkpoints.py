@@ -328,3 +328,46 @@ def test_training_continues_from_the_loaded_checkpoints_timestep(tmp_path):
     resumed_trainer.train()
     assert resumed.timestep == 48 and int(resumed.train_state.updates) == 6
     np.testing.assert_array_equal(jax.random.key_data(resumed._act_key), jax.random.key_data(agent._act_key))
+
+
+def test_keyboard_interrupt_in_a_compiled_run_saves_the_last_finished_chunk(tmp_path):
+    import gymnax
+
+    from skrl_jax.models import CategoricalHead, DeterministicHead, shared_model
+    from skrl_jax.trainers import CompiledTrainer
+
+    env = wrap_env(gymnax.make("CartPole-v1")[0])
+    model = shared_model(
+        env.observation_space,
+        env.action_space,
+        trunk=nn.Dense(8),
+        heads={"policy": CategoricalHead(), "value": DeterministicHead()},
+    )
+    experiment = {
+        "directory": str(tmp_path),
+        "experiment_name": "interrupted",
+        "checkpoint_interval": 0,
+        "write_interval": 0,
+    }
+    agent = PPO(
+        models={"policy": model, "value": model}, cfg={"rollouts": 16, "mini_batches": 2, "experiment": experiment}
+    )
+    trainer = CompiledTrainer(
+        env, agent, cfg={"timesteps": 64, "num_envs": 2, "updates_per_chunk": 1, "disable_progressbar": True}
+    )
+    run_chunk, calls = trainer._run_chunk, []
+
+    def interrupted(runner):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return run_chunk(runner)
+
+    trainer._run_chunk = interrupted
+    with pytest.raises(KeyboardInterrupt):
+        trainer.train(jax.random.key(0))
+    runner = trainer.load(tmp_path / "interrupted" / "checkpoints" / "runner_32.ckpt")
+    assert int(runner.train_state.updates) == 2
+    trainer._run_chunk = run_chunk
+    final, metrics = trainer.train(runner=runner)
+    assert int(final.train_state.updates) == 4 and metrics["policy_loss"].shape == (2,)
