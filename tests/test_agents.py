@@ -298,3 +298,29 @@ def test_shared_and_separate_models_both_learn_cartpole(shared):
     agent = train_cartpole(models, timesteps=3000)  # 24,000 environment steps
     first, last = np.mean(agent.episode_returns[:20]), np.mean(agent.episode_returns[-20:])
     assert first < 40 and last > 150, (first, last)
+
+
+def test_random_timesteps_sample_the_action_space_and_score_them():
+    model = CategoricalShared(CARTPOLE_OBSERVATION, CARTPOLE_ACTION)
+    agent = PPO(
+        models={"policy": model, "value": model},
+        memory=RandomMemory(4, 64),
+        cfg={"rollouts": 4, "random_timesteps": 10},
+    )
+    agent.init()
+    states = jnp.zeros((64, 4))
+    actions, log_prob, outputs = agent.act(states, 3, 100)
+    assert set(np.unique(np.asarray(actions)).tolist()) == {0.0, 1.0}
+    expected = jnp.take_along_axis(jax.nn.log_softmax(outputs["net_output"]), actions.astype(jnp.int32), axis=-1)
+    np.testing.assert_allclose(log_prob, expected, rtol=1e-5)
+
+
+def test_sequential_trainer_eval_uses_the_mean_action_and_learns_nothing():
+    env = wrap_env(gym.make_vec("Pendulum-v1", num_envs=2, vectorization_mode="sync"))
+    model = SharedModel(env.observation_space, env.action_space)
+    agent = PPO(models={"policy": model, "value": model}, memory=RandomMemory(4, 2), cfg={"rollouts": 4})
+    trainer = SequentialTrainer(env, agent, cfg={"timesteps": 210, "headless": True, "disable_progressbar": True})
+    before = agent.policy.params
+    trainer.eval()
+    chex.assert_trees_all_equal(agent.policy.params, before)
+    assert int(agent.train_state.updates) == 0 and len(agent.episode_returns) == 2
