@@ -308,9 +308,13 @@ def test_random_timesteps_sample_the_action_space_and_score_them():
         cfg={"rollouts": 4, "random_timesteps": 10},
     )
     agent.init()
+    params = agent.train_state.params
+    biased = {**params["policy"], "logits": {**params["policy"]["logits"], "bias": jnp.array([20.0, -20.0])}}
+    agent.train_state = agent.train_state._replace(params={"policy": biased})  # the policy always picks 0
     states = jnp.zeros((64, 4))
+    assert not np.asarray(agent.act(states, 10, 100)[0]).any()
     actions, log_prob, outputs = agent.act(states, 3, 100)
-    assert set(np.unique(np.asarray(actions)).tolist()) == {0.0, 1.0}
+    assert 10 < int(np.asarray(actions).sum()) < 54  # uniform over the space, whatever the policy says
     expected = jnp.take_along_axis(jax.nn.log_softmax(outputs["net_output"]), actions.astype(jnp.int32), axis=-1)
     np.testing.assert_allclose(log_prob, expected, rtol=1e-5)
 
