@@ -541,3 +541,58 @@ def test_missing_states_entry(pendulum):
     model, params = pendulum
     with pytest.raises(KeyError, match="no 'states' entry"):
         model.apply(params, {"observations": observations()}, "value")
+
+
+class CompactShared(GaussianMixin, DeterministicMixin, Model):
+    """skrl's JAX style: layers created inline in an @nn.compact __call__ (no setup / compute)."""
+
+    def __init__(self, observation_space, action_space):
+        Model.__init__(self, observation_space, action_space)
+        GaussianMixin.__init__(self, role="policy")
+        DeterministicMixin.__init__(self, role="value")
+
+    @nn.compact
+    def __call__(self, inputs, role):
+        features = nn.elu(nn.Dense(32, name="trunk")(inputs["states"]))
+        if role == "policy":
+            log_std = self.param("log_std", nn.initializers.zeros, (self.num_actions,))
+            return nn.Dense(self.num_actions, name="mean")(features), log_std, {}
+        return nn.Dense(1, name="value")(features), {}
+
+
+def test_skrl_style_compact_call_models_work_and_share_their_trunk():
+    model = CompactShared(PENDULUM_OBSERVATION, PENDULUM_ACTION)
+    params = model.init(jax.random.key(0))
+    assert set(params) == {"trunk", "mean", "log_std", "value"}
+    assert model.parameter_roles(params) == {
+        "trunk": {"policy", "value"},
+        "mean": {"policy"},
+        "log_std": {"policy"},
+        "value": {"value"},
+    }
+    obs = observations()
+    features = jax.nn.elu(obs @ params["trunk"]["kernel"] + params["trunk"]["bias"])
+    np.testing.assert_allclose(
+        model.apply(params, obs, "value")[0], features @ params["value"]["kernel"] + params["value"]["bias"], rtol=1e-5
+    )
+
+    def separate_loss(p):
+        return model.apply(p, obs, "policy")[0].sum() + model.apply(p, obs, "value")[0].sum()
+
+    def joint_loss(p):
+        outputs = model.apply(p, obs, ("policy", "value"))
+        return outputs["policy"][0].sum() + outputs["value"][0].sum()
+
+    separate = count_primitive(jax.make_jaxpr(jax.value_and_grad(separate_loss))(params), "dot_general")
+    joint = count_primitive(jax.make_jaxpr(jax.value_and_grad(joint_loss))(params), "dot_general")
+    assert joint == separate - 2  # the one-layer trunk: one forward and one weight-gradient matmul saved
+
+
+def test_a_model_with_neither_compute_nor_call_says_what_to_write():
+    class Empty(DeterministicMixin, Model):
+        def __init__(self, observation_space, action_space):
+            Model.__init__(self, observation_space, action_space)
+            DeterministicMixin.__init__(self)
+
+    with pytest.raises(NotImplementedError, match=r"must define compute\(inputs, role\)"):
+        Empty(PENDULUM_OBSERVATION, PENDULUM_ACTION).init(jax.random.key(0))

@@ -92,9 +92,10 @@ class Model:
     # --- what the user writes -----------------------------------------------------------
 
     def setup(self) -> None:
-        raise NotImplementedError(f"{type(self).__name__} must define setup() to declare its flax.linen layers")
+        """Declare the flax.linen layers here (or create them inline in an ``@nn.compact __call__``)."""
 
     def compute(self, inputs: Mapping[str, Any], role: str = "") -> Any:
+        """What the role's mixin expects, e.g. ``(mean_actions, log_std, outputs)`` for a Gaussian policy."""
         raise NotImplementedError(f"{type(self).__name__} must define compute(inputs, role)")
 
     # --- roles --------------------------------------------------------------------------

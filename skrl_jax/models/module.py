@@ -19,16 +19,42 @@ import jax
 import numpy as np
 
 
+def defines(cls: type, name: str) -> bool:
+    """Whether a user's model class (not skrl_jax's Model or mixins) defines ``name``."""
+    return any(
+        name in klass.__dict__
+        for klass in cls.__mro__
+        if not klass.__module__.startswith(("skrl_jax.models", "builtins"))
+    )
+
+
 class ModelModule(nn.Module):
-    """Holds the parameters of one ``Model``; each role is a method call on it."""
+    """Holds the parameters of one ``Model``; each role is a method call on it.
+
+    A model declares its layers in ``setup()`` and uses them in ``compute(inputs, role)``, or,
+    as skrl's JAX models do, creates them inline in an ``@nn.compact`` ``__call__(inputs, role)``.
+    """
 
     skrl_model: Any
 
     def setup(self) -> None:
-        type(self.skrl_model).setup(self)
+        if defines(type(self.skrl_model), "setup"):
+            type(self.skrl_model).setup(self)
+
+    @nn.compact
+    def compact_role(self, inputs: dict, role: str) -> Any:
+        return type(self.skrl_model).__call__(self, inputs, role)
 
     def compute_role(self, inputs: dict, role: str) -> Any:
-        return type(self.skrl_model).compute(self, inputs, role)
+        cls = type(self.skrl_model)
+        if defines(cls, "compute"):
+            return cls.compute(self, inputs, role)
+        if defines(cls, "__call__"):
+            return self.compact_role(inputs, role)
+        raise NotImplementedError(
+            f"{cls.__name__} must define compute(inputs, role) (with its layers in setup()) or an @nn.compact "
+            "__call__(inputs, role) as skrl's JAX models do"
+        )
 
     def compute_roles(self, inputs: dict, roles: Sequence[str]) -> dict[str, Any]:
         return {role: self.compute_role(inputs, role) for role in roles}
