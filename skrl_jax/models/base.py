@@ -38,7 +38,8 @@ class Model:
     """Base class of every skrl_jax model (subclass it together with the mixins, as in skrl).
 
     A subclass declares its layers in ``setup()`` with ``flax.linen`` and returns, from
-    ``compute(inputs, role)``, what its mixin expects for that role. The object itself holds
+    ``compute(inputs, role)``, what its mixin expects for that role (or, as skrl's JAX models,
+    creates them inline in an ``@nn.compact`` ``__call__(inputs, role)``). The object itself holds
     no parameters other than ``self.params`` (the current parameters for the agents); the
     layers run inside an internal linen module, so ``init`` / ``apply`` / ``act`` are pure
     functions of their arguments when ``params`` and ``key`` are passed.

@@ -1,4 +1,4 @@
-"""The linen module that runs a user's ``setup`` / ``compute``, and the joint-call memo.
+"""The linen module that runs a user's ``setup`` / ``compute`` (or ``@nn.compact __call__``), and the joint-call memo.
 
 A ``Model`` is a plain Python object; its layers live in ``ModelModule``, whose ``setup`` and
 ``compute`` are the user's own functions called with the module as ``self``. Attributes the
@@ -18,14 +18,16 @@ import flax.linen as nn
 import jax
 import numpy as np
 
+# where Model and the mixins live: their placeholder methods are not a model's own
+BASE_MODULES = frozenset(
+    f"skrl_jax.models.{name}"
+    for name in ("base", "mixin", "gaussian", "deterministic", "categorical", "multivariate_gaussian")
+)
+
 
 def defines(cls: type, name: str) -> bool:
-    """Whether a user's model class (not skrl_jax's Model or mixins) defines ``name``."""
-    return any(
-        name in klass.__dict__
-        for klass in cls.__mro__
-        if not klass.__module__.startswith(("skrl_jax.models", "builtins"))
-    )
+    """Whether a model class (not ``Model``, a mixin or ``object``) defines ``name``."""
+    return any(name in klass.__dict__ for klass in cls.__mro__[:-1] if klass.__module__ not in BASE_MODULES)
 
 
 class ModelModule(nn.Module):
