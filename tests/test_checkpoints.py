@@ -241,31 +241,28 @@ def test_compiled_run_resumed_in_a_new_process_is_bitwise_identical(tmp_path):
         np.testing.assert_array_equal(whole[name], resumed[name])
 
 
-def test_compiled_trainer_writes_tensorboard_after_each_chunk_and_checkpoints(tmp_path):
+def compiled_cartpole_trainer(folder, name, updates_per_chunk, **experiment):
+    """A small PPO on gymnax CartPole (64 steps of 2 envs) writing into ``folder / name``."""
     import gymnax
 
     from skrl_jax.models import CategoricalHead, DeterministicHead, shared_model
     from skrl_jax.trainers import CompiledTrainer
 
     env = wrap_env(gymnax.make("CartPole-v1")[0])
-    model = shared_model(
-        env.observation_space,
-        env.action_space,
-        trunk=nn.Dense(8),
-        heads={"policy": CategoricalHead(), "value": DeterministicHead()},
-    )
-    experiment = {
-        "directory": str(tmp_path),
-        "experiment_name": "compiled",
-        "checkpoint_interval": 32,
-        "write_interval": 16,
+    heads = {"policy": CategoricalHead(), "value": DeterministicHead()}
+    model = shared_model(env.observation_space, env.action_space, trunk=nn.Dense(8), heads=heads)
+    cfg = {
+        "rollouts": 16,
+        "mini_batches": 2,
+        "experiment": {"directory": str(folder), "experiment_name": name, **experiment},
     }
-    agent = PPO(
-        models={"policy": model, "value": model}, cfg={"rollouts": 16, "mini_batches": 2, "experiment": experiment}
-    )
-    trainer = CompiledTrainer(
-        env, agent, cfg={"timesteps": 64, "num_envs": 2, "updates_per_chunk": 2, "disable_progressbar": True}
-    )
+    agent = PPO(models={"policy": model, "value": model}, cfg=cfg)
+    trainer_cfg = {"timesteps": 64, "num_envs": 2, "updates_per_chunk": updates_per_chunk, "disable_progressbar": True}
+    return CompiledTrainer(env, agent, cfg=trainer_cfg)
+
+
+def test_compiled_trainer_writes_tensorboard_after_each_chunk_and_checkpoints(tmp_path):
+    trainer = compiled_cartpole_trainer(tmp_path, "compiled", 2, checkpoint_interval=32, write_interval=16)
     runner, _ = trainer.train(jax.random.key(0))
     scalars = read_scalars(tmp_path / "compiled")
     assert [step for step, _ in scalars["Loss / Policy loss"]] == [16, 32, 48, 64]
@@ -331,30 +328,7 @@ def test_training_continues_from_the_loaded_checkpoints_timestep(tmp_path):
 
 
 def test_keyboard_interrupt_in_a_compiled_run_saves_the_last_finished_chunk(tmp_path):
-    import gymnax
-
-    from skrl_jax.models import CategoricalHead, DeterministicHead, shared_model
-    from skrl_jax.trainers import CompiledTrainer
-
-    env = wrap_env(gymnax.make("CartPole-v1")[0])
-    model = shared_model(
-        env.observation_space,
-        env.action_space,
-        trunk=nn.Dense(8),
-        heads={"policy": CategoricalHead(), "value": DeterministicHead()},
-    )
-    experiment = {
-        "directory": str(tmp_path),
-        "experiment_name": "interrupted",
-        "checkpoint_interval": 0,
-        "write_interval": 0,
-    }
-    agent = PPO(
-        models={"policy": model, "value": model}, cfg={"rollouts": 16, "mini_batches": 2, "experiment": experiment}
-    )
-    trainer = CompiledTrainer(
-        env, agent, cfg={"timesteps": 64, "num_envs": 2, "updates_per_chunk": 1, "disable_progressbar": True}
-    )
+    trainer = compiled_cartpole_trainer(tmp_path, "interrupted", 1, checkpoint_interval=0, write_interval=0)
     run_chunk, calls = trainer._run_chunk, []
 
     def interrupted(runner):
