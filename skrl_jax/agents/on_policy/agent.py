@@ -121,13 +121,18 @@ class OnPolicyAgent(Agent):
 
         # acting reads only the parameters and scalers: passing the whole train state (optimizer
         # moments included) would cost a pytree flattening per environment step
-        def act_step(params, state_scaler, value_scaler, states, key, timestep):
+        def act_step(params, state_scaler, value_scaler, states, key, timestep, random=False):
             acting_state = TrainState(params, None, None, state_scaler, value_scaler, None)
-            return act(acting_state, states, jax.random.fold_in(key, timestep))
+            key = jax.random.fold_in(key, timestep)
+            taken_actions = None
+            if random:  # skrl's random_timesteps: uniform actions, scored by the policy
+                key, sample_key = jax.random.split(key)
+                taken_actions = sample_space(self.action_space, sample_key, (states.shape[0],))
+                taken_actions = taken_actions.reshape(states.shape[0], -1).astype(jnp.float32)
+            return act(acting_state, states, key, taken_actions=taken_actions)
 
-        self._act = jax.jit(act_step)
+        self._act = jax.jit(act_step, static_argnames="random")
         self._update = jax.jit(make_update(self.actor_critic, self.update_config, self.loss_function))
-        self._random_act = jax.jit(self._random_actions)
         self.train_state: TrainState | None = None
         self._current = None
         self._current_next_states = None
@@ -170,22 +175,20 @@ class OnPolicyAgent(Agent):
         self.train_state = init_train_state(self.actor_critic, self.update_config)
         self.set_mode("eval")
 
-    def _random_actions(
-        self, params, state_scaler, value_scaler, states: jax.Array, key: jax.Array, timestep: jax.Array
-    ):
-        sample_key, act_key = jax.random.split(jax.random.fold_in(key, timestep))
-        actions = sample_space(self.action_space, sample_key, (states.shape[0],))
-        actions = actions.reshape(states.shape[0], -1).astype(jnp.float32)
-        acting_state = TrainState(params, None, None, state_scaler, value_scaler, None)
-        return make_act(self.actor_critic, self.update_config)(acting_state, states, act_key, taken_actions=actions)
-
     def act(self, states: jax.Array, timestep: int, timesteps: int) -> tuple[jax.Array, jax.Array, dict]:
         """``(actions, log_prob, outputs)`` from one compiled call that also computes the value."""
         if self.train_state is None:
             raise RuntimeError(f"call {type(self).__name__}.init() before act()")
-        function = self._random_act if timestep < self._random_timesteps else self._act
         state = self.train_state
-        self._current = function(state.params, state.state_scaler, state.value_scaler, states, self._act_key, timestep)
+        self._current = self._act(
+            state.params,
+            state.state_scaler,
+            state.value_scaler,
+            states,
+            self._act_key,
+            timestep,
+            random=timestep < self._random_timesteps,
+        )
         return self._current.actions, self._current.log_prob, self._current.outputs
 
     def record_transition(

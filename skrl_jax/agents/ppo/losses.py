@@ -31,6 +31,20 @@ def entropy_loss(evaluation: Evaluation, entropy_loss_scale: float) -> jax.Array
     return -entropy_loss_scale * jnp.mean(evaluation.entropy)
 
 
+def summed_loss(
+    policy_loss: jax.Array, value_loss: jax.Array, evaluation: Evaluation, minibatch: Minibatch, config: Any
+) -> tuple[jax.Array, dict[str, jax.Array]]:
+    """``policy + entropy + value`` (what one shared optimizer minimises) and each term and the KL as aux."""
+    entropy = entropy_loss(evaluation, config.entropy_loss_scale)
+    aux = {
+        "policy_loss": policy_loss,
+        "value_loss": value_loss,
+        "entropy_loss": entropy,
+        "kl_divergence": kl_divergence(evaluation.log_prob, minibatch.log_prob),
+    }
+    return policy_loss + entropy + value_loss, aux
+
+
 def ppo_loss(evaluation: Evaluation, minibatch: Minibatch, config: Any) -> tuple[jax.Array, dict[str, jax.Array]]:
     """``policy + entropy + value`` loss of one minibatch; aux has each term and the KL."""
     settings: PPOLossSettings = config.loss_settings
@@ -42,11 +56,4 @@ def ppo_loss(evaluation: Evaluation, minibatch: Minibatch, config: Any) -> tuple
     if settings.clip_predicted_values:
         predicted = minibatch.values + jnp.clip(predicted - minibatch.values, -settings.value_clip, settings.value_clip)
     value_loss = settings.value_loss_scale * jnp.mean(jnp.square(minibatch.returns - predicted))
-    entropy = entropy_loss(evaluation, config.entropy_loss_scale)
-    aux = {
-        "policy_loss": policy_loss,
-        "value_loss": value_loss,
-        "entropy_loss": entropy,
-        "kl_divergence": kl_divergence(evaluation.log_prob, minibatch.log_prob),
-    }
-    return policy_loss + entropy + value_loss, aux
+    return summed_loss(policy_loss, value_loss, evaluation, minibatch, config)
