@@ -4,7 +4,6 @@ import re
 import runpy
 from pathlib import Path
 
-import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -33,7 +32,6 @@ def test_shared_model_example():
 def test_categorical_shared_model_example():
     result = runpy.run_path(str(ROOT / "examples" / "categorical_shared_model.py"))["main"]()
     assert 1 <= result["steps"] <= 500 and result["return"] == result["steps"]
-    assert jnp.isfinite(result["return"])
 
 
 def load_example(name):

@@ -478,7 +478,7 @@ def test_unknown_role(pendulum):
         model.apply(params, observations(), 3)
 
 
-def test_role_no_mixin_declared_with_override_returns_none():
+def test_mixins_declared_without_roles_need_roles_to_dispatch():
     class Unnamed(GaussianMixin, DeterministicMixin, Model):
         def __init__(self, observation_space, action_space):
             Model.__init__(self, observation_space, action_space)

@@ -172,7 +172,7 @@ def test_async_env_with_next_step_autoreset_is_refused():
         env.close()
 
 
-def test_pendulum_vector_actions_and_dict_observations():
+def test_pendulum_vector_actions_and_a_non_environment_is_refused():
     env = wrap_env(gym.make_vec("Pendulum-v1", num_envs=3, vectorization_mode="sync"))
     env.reset(seed=0)
     _, rewards, _, _, _ = env.step(jnp.zeros((3, 1)))
