@@ -105,6 +105,8 @@ def run_ours(shared: bool, env_steps: int) -> float:
         state_preprocessor_kwargs={"size": env.observation_space},
         value_preprocessor=RunningStandardScaler,
         value_preprocessor_kwargs={"size": 1},
+        # as in the skrl run: no TensorBoard writes or checkpoints inside the timed loop
+        experiment={"write_interval": 0, "checkpoint_interval": 0},
     )
     agent = PPO(models=models, memory=RandomMemory(32, NUM_ENVS), cfg=cfg)
     trainer = SequentialTrainer(
