@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,7 +23,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import skrl_pendulum_ppo_port as port  # noqa: E402
 from _results import write_results  # noqa: E402
 
-from skrl_jax.agents.on_policy.update import Rollout, make_update  # noqa: E402
 from skrl_jax.trainers import SequentialTrainer  # noqa: E402
 
 
@@ -32,20 +30,9 @@ def compile_update(rollouts: int) -> dict:
     env = port.make_env()
     agent = port.make_agent(env, rollouts=rollouts)
     agent.init()
-    n = env.num_envs
-    rollout = Rollout(
-        states=jnp.zeros((rollouts, n, 3)),
-        actions=jnp.zeros((rollouts, n, 1)),
-        rewards=jnp.zeros((rollouts, n, 1)),
-        terminated=jnp.zeros((rollouts, n, 1), bool),
-        truncated=jnp.zeros((rollouts, n, 1), bool),
-        log_prob=jnp.zeros((rollouts, n, 1)),
-        values=jnp.zeros((rollouts, n, 1)),
-        next_states=jnp.zeros((n, 3)),
-    )
-    update = jax.jit(make_update(agent.actor_critic, agent.update_config, agent.loss_function))
+    update = jax.jit(agent.functions.update)
     start = time.perf_counter()
-    lowered = update.lower(agent.train_state, rollout, jax.random.key(0))
+    lowered = update.lower(agent.state, jax.random.key(0), rollouts - 1)
     compiled = lowered.compile()
     seconds = time.perf_counter() - start
     memory = compiled.memory_analysis()
@@ -72,7 +59,7 @@ def main() -> None:
     env = port.make_env()
     agent = port.make_agent(env)
     first_update = {}
-    original = agent._update_parameters
+    original = agent.update
 
     def timed_update(timestep, timesteps):
         start = time.perf_counter()
@@ -80,7 +67,7 @@ def main() -> None:
         first_update.setdefault("seconds", time.perf_counter() - start)
         return metrics
 
-    agent._update_parameters = timed_update
+    agent.update = timed_update
     start = time.perf_counter()
     SequentialTrainer(env, agent, cfg={"timesteps": args.env_steps // env.num_envs, "headless": True}).train()
     seconds = time.perf_counter() - start

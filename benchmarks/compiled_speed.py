@@ -92,7 +92,7 @@ def main() -> None:
     runners, metrics = jax.block_until_ready(many(keys))
     many_seconds = time.perf_counter() - start
     evaluate = jax.jit(jax.vmap(shared_trainer.make_evaluate(num_episodes=10, max_steps=500)))
-    greedy = np.asarray(evaluate(runners.train_state, jax.random.split(jax.random.key(7), args.seeds))).mean(axis=1)
+    greedy = np.asarray(evaluate(runners.agent_state, jax.random.split(jax.random.key(7), args.seeds))).mean(axis=1)
     training = np.nanmean(np.asarray(metrics["episode_return"])[:, -10:], axis=1)
 
     skrl = host = None

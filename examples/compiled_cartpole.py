@@ -83,7 +83,7 @@ def main() -> None:
     runner, metrics = trainer.train(jax.random.key(0))
     print(f"one seed, compiled chunks: {time.perf_counter() - start:.1f} s (compile included)")
     print(metrics_table(metrics, env_steps_per_update=ROLLOUTS * NUM_ENVS))
-    greedy = jax.jit(trainer.make_evaluate(num_episodes=10, max_steps=500))(runner.train_state, jax.random.key(1))
+    greedy = jax.jit(trainer.make_evaluate(num_episodes=10, max_steps=500))(runner.agent_state, jax.random.key(1))
     print(f"greedy policy, 10 episodes: mean return {float(greedy.mean()):.1f}")
 
     keys = jax.random.split(jax.random.key(0), args.seeds)
@@ -99,7 +99,7 @@ def main() -> None:
         f"{args.seeds * env_steps / seconds:,.0f} env steps/s"
     )
     evaluate = jax.jit(jax.vmap(trainer.make_evaluate(num_episodes=10, max_steps=500)))
-    greedy = np.asarray(evaluate(runners.train_state, jax.random.split(jax.random.key(1), args.seeds))).mean(axis=1)
+    greedy = np.asarray(evaluate(runners.agent_state, jax.random.split(jax.random.key(1), args.seeds))).mean(axis=1)
     final = np.nanmean(np.asarray(metrics["episode_return"])[:, -10:], axis=1)
     print("seed | training return (last 10 updates) | greedy return (10 episodes)")
     for seed in range(args.seeds):

@@ -79,7 +79,7 @@ def main() -> None:
     seconds = time.perf_counter() - start
     print(f"{args.seeds} seeds in one call: {seconds:.1f} s, {args.seeds * env_steps / seconds:,.0f} env steps/s")
     evaluate = jax.jit(jax.vmap(trainer.make_evaluate(num_episodes=10, max_steps=200)))
-    greedy = np.asarray(evaluate(runners.train_state, jax.random.split(jax.random.key(1), args.seeds))).mean(axis=1)
+    greedy = np.asarray(evaluate(runners.agent_state, jax.random.split(jax.random.key(1), args.seeds))).mean(axis=1)
     final = np.nanmean(np.asarray(metrics["episode_return"])[:, -5:], axis=1)
     print("seed | training return (last 5 updates) | mean-action return (10 episodes)")
     for seed in range(args.seeds):

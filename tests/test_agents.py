@@ -49,7 +49,6 @@ def fill_memory(agent, rollouts, num_envs, seed=0):
             0,
             1,
         )
-    agent._current_next_states = jnp.asarray(rng.normal(size=(num_envs, 3)), jnp.float32)
 
 
 def pendulum_agent(shared=True, rollouts=4, num_envs=2, **cfg):
@@ -76,12 +75,12 @@ def test_shared_model_trains_one_tree_with_one_optimizer_on_the_summed_gradient(
     agent = pendulum_agent(
         shared=True, learning_epochs=1, mini_batches=1, grad_norm_clip=0, entropy_loss_scale=0.01, value_loss_scale=0.5
     )
-    assert set(agent.train_state.params) == {"policy"} and set(agent.train_state.opt_state) == {"policy"}
+    assert set(agent.state.learner.params) == {"policy"}
     fill_memory(agent, 4, 2)
     params = agent.policy.params
     tensors = {name: np.asarray(t).reshape(-1, t.shape[-1]) for name, t in agent.memory.state.tensors.items()}
     model = agent.policy
-    last_values = np.asarray(model.apply(params, agent._current_next_states, "value")[0])
+    last_values = np.asarray(model.apply(params, agent.memory.state.tensors["next_states"][-1], "value")[0])
     raw = {name: np.asarray(t) for name, t in agent.memory.state.tensors.items()}
     returns, advantages = reference_gae(
         raw["rewards"], raw["terminated"].astype(np.float32), raw["values"], last_values, 0.99, 0.95
@@ -103,7 +102,7 @@ def test_shared_model_trains_one_tree_with_one_optimizer_on_the_summed_gradient(
     gradient = jax.grad(hand_loss)(params)
     # Adam's first step moves each parameter by lr * g / (|g| + eps)
     expected = jax.tree.map(lambda p, g: p - 1e-3 * g / (jnp.abs(g) + 1e-8), params, gradient)
-    agent._update_parameters(0, 1)
+    agent.update(0, 1)
     chex.assert_trees_all_close(agent.policy.params["net"], expected["net"], atol=2e-6)
     chex.assert_trees_all_close(agent.policy.params, expected, atol=2e-6)
     assert agent.value.params is agent.policy.params
@@ -111,10 +110,10 @@ def test_shared_model_trains_one_tree_with_one_optimizer_on_the_summed_gradient(
 
 def test_separate_models_keep_two_optimizers():
     agent = pendulum_agent(shared=False)
-    assert set(agent.train_state.opt_state) == {"policy", "value"}
+    assert set(agent.state.learner.params) == {"policy", "value"}
     fill_memory(agent, 4, 2)
     before_policy, before_value = agent.policy.params, agent.value.params
-    agent._update_parameters(0, 1)
+    agent.update(0, 1)
     assert not np.allclose(agent.policy.params["mean_layer"]["kernel"], before_policy["mean_layer"]["kernel"])
     assert not np.allclose(agent.value.params["value_layer"]["kernel"], before_value["value_layer"]["kernel"])
     # the policy's value head gets no gradient: the value model is the other object
@@ -130,29 +129,22 @@ def test_update_is_pure_and_compiled_once():
         learning_rate_scheduler=KLAdaptiveLR,
     )
     fill_memory(agent, 4, 2)
-    from skrl_jax.agents.on_policy.update import Rollout, make_update
-
-    update = jax.jit(
-        chex.assert_max_traces(make_update(agent.actor_critic, agent.update_config, agent.loss_function), n=1)
-    )
-    tensors = agent.memory.state.tensors
-    rollout = Rollout(
-        **{k: tensors[k] for k in Rollout._fields if k != "next_states"}, next_states=agent._current_next_states
-    )
-    first = update(agent.train_state, rollout, jax.random.key(0))
-    again = update(agent.train_state, rollout, jax.random.key(0))
+    update = jax.jit(chex.assert_max_traces(agent.functions.update, n=1))
+    first = update(agent.state, jax.random.key(0), 3)
+    again = update(agent.state, jax.random.key(0), 3)
     chex.assert_trees_all_equal(first, again)
     state = first[0]
     for seed in range(3):
-        state, metrics = update(state, rollout, jax.random.key(seed))
-    assert int(state.updates) == 4 and float(state.state_scaler.count[0]) > 1.0
+        state, metrics = update(state, jax.random.key(seed), 7 + 4 * seed)
+    learner = state.learner
+    assert int(learner.updates) == 4 and float(learner.state_scaler.count[0]) > 1.0
     assert set(metrics) >= {"policy_loss", "value_loss", "kl_divergence", "learning_rate", "nan_at"}
 
 
 def test_kl_threshold_stops_the_epoch():
     agent = pendulum_agent(learning_epochs=3, mini_batches=4, kl_threshold=1e-12, learning_rate=1e-2)
     fill_memory(agent, 4, 2)
-    metrics = agent._update_parameters(0, 1)
+    metrics = agent.update(0, 1)
     # the first minibatch of each epoch has KL 0 before any step of that epoch... only epoch 0's first step is applied
     assert 1 <= metrics["minibatches_applied"] < 12
 
@@ -165,7 +157,7 @@ def test_nan_in_the_loss_is_reported_with_the_timestep():
     agent.memory.state = agent.memory.state._replace(tensors=tensors)
     before = agent.policy.params
     with pytest.raises(FloatingPointError, match="NaN/inf at timestep 123"):
-        agent._update_parameters(123, 1000)
+        agent.update(123, 1000)
     assert all(bool(jnp.all(jnp.isfinite(leaf))) for leaf in jax.tree.leaves(agent.policy.params))
     chex.assert_trees_all_equal(agent.policy.params, before)
 
@@ -216,7 +208,7 @@ def test_acting_compiles_once_over_a_training_run():
         jax.monitoring.unregister_event_duration_listener(listener)
     env.close()
     assert compiles == []
-    assert int(agent.train_state.updates) == 10
+    assert agent.updates == 10
 
 
 class RPOPolicy(GaussianMixin, DeterministicMixin, Model):
@@ -245,12 +237,12 @@ def test_rpo_passes_alpha_and_a_key_to_compute():
     agent = RPO(models={"policy": model, "value": model}, memory=RandomMemory(4, 2), cfg={"rollouts": 4, "alpha": 0.3})
     agent.init()
     fill_memory(agent, 4, 2)
-    state = agent.train_state
-    step_a = agent._act(state.params, None, None, jnp.zeros((2, 3)), jax.random.key(0), 0)
-    step_b = agent._act(state.params, None, None, jnp.zeros((2, 3)), jax.random.key(1), 0)
-    shift = step_a.outputs["mean_actions"] - step_b.outputs["mean_actions"]
+    act = agent.functions.act
+    _, extras_a = act(agent.state, jnp.zeros((2, 3)), jax.random.key(0), 0)
+    _, extras_b = act(agent.state, jnp.zeros((2, 3)), jax.random.key(1), 0)
+    shift = extras_a["outputs"]["mean_actions"] - extras_b["outputs"]["mean_actions"]
     assert 0 < float(jnp.abs(shift).max()) <= 0.6
-    metrics = agent._update_parameters(0, 1)
+    metrics = agent.update(0, 1)
     assert np.isfinite(metrics["policy_loss"])
 
 
@@ -261,7 +253,7 @@ def test_a2c_takes_one_pass_per_update():
     )
     agent.init()
     fill_memory(agent, 4, 2)
-    metrics = agent._update_parameters(0, 1)
+    metrics = agent.update(0, 1)
     assert metrics["minibatches_applied"] == 2 and np.isfinite(metrics["value_loss"])
 
 
@@ -308,9 +300,9 @@ def test_random_timesteps_sample_the_action_space_and_score_them():
         cfg={"rollouts": 4, "random_timesteps": 10},
     )
     agent.init()
-    params = agent.train_state.params
-    biased = {**params["policy"], "logits": {**params["policy"]["logits"], "bias": jnp.array([20.0, -20.0])}}
-    agent.train_state = agent.train_state._replace(params={"policy": biased})  # the policy always picks 0
+    params = model.params
+    model.params = {**params, "logits": {**params["logits"], "bias": jnp.array([20.0, -20.0])}}  # always picks 0
+    assert agent.state.learner.params["policy"] is model.params  # one place holds the parameters
     states = jnp.zeros((64, 4))
     assert not np.asarray(agent.act(states, 10, 100)[0]).any()
     actions, log_prob, outputs = agent.act(states, 3, 100)
@@ -327,4 +319,4 @@ def test_sequential_trainer_eval_uses_the_mean_action_and_learns_nothing():
     before = agent.policy.params
     trainer.eval()
     chex.assert_trees_all_equal(agent.policy.params, before)
-    assert int(agent.train_state.updates) == 0 and len(agent.episode_returns) == 2
+    assert agent.updates == 0 and len(agent.episode_returns) == 2

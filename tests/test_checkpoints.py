@@ -169,7 +169,7 @@ def test_agent_checkpoints_best_and_tensorboard(tmp_path):
     _, restored, _ = cartpole_trainer(tmp_path / "other", 200)
     restored.init()
     restored.load(folder / "agent_200.ckpt")
-    chex.assert_trees_all_equal(restored.train_state, agent.train_state)
+    chex.assert_trees_all_equal(restored.state, agent.state)
     chex.assert_trees_all_equal(restored.policy.params, agent.policy.params)
     separate = PPO(
         models={
@@ -223,12 +223,12 @@ if mode == "whole":
     runner, _ = trainer.train(jax.random.key(0))
 elif mode == "first-half":
     runner = jax.jit(trainer.init)(jax.random.key(0))
-    runner, _ = trainer._run_chunk(runner)
+    runner, _ = trainer.run_chunk(runner)
     trainer.save(folder + "/half.ckpt", runner)
     sys.exit(0)
 else:
     runner, _ = trainer.train(runner=trainer.load(folder + "/half.ckpt"))
-np.savez(folder + f"/{mode}.npz", *[np.asarray(x) for x in jax.tree.leaves(runner.train_state.params)])
+np.savez(folder + f"/{mode}.npz", *[np.asarray(x) for x in jax.tree.leaves(runner.agent_state.learner.params)])
 """
 
 
@@ -268,7 +268,7 @@ def test_compiled_trainer_writes_tensorboard_after_each_chunk_and_checkpoints(tm
     assert [step for step, _ in scalars["Loss / Policy loss"]] == [16, 32, 48, 64]
     assert {p.name for p in (tmp_path / "compiled" / "checkpoints").iterdir()} == {"runner_32.ckpt", "runner_64.ckpt"}
     resumed = trainer.load(tmp_path / "compiled" / "checkpoints" / "runner_64.ckpt")
-    chex.assert_trees_all_equal(resumed.train_state.params, runner.train_state.params)
+    chex.assert_trees_all_equal(resumed.agent_state, runner.agent_state)
 
 
 HOST_RESUME_SCRIPT = """
@@ -301,9 +301,8 @@ for step in range(8):
     states = jnp.asarray(rng.normal(size=(2, 4)), jnp.float32)
     actions, _, _ = agent.act(states, 1000 + step, 2000)
     agent.record_transition(states, actions, jnp.ones((2, 1)), states, jnp.zeros((2, 1), bool), jnp.zeros((2, 1), bool), {}, 1000 + step, 2000)
-agent._current_next_states = jnp.zeros((2, 4))
-agent._update_parameters(1007, 2000)
-np.savez(folder + f"/{mode}.npz", *[np.asarray(x) for x in jax.tree.leaves(agent.train_state)])
+agent.update(1007, 2000)
+np.savez(folder + f"/{mode}.npz", *[np.asarray(x) for x in jax.tree.leaves(agent.state)])
 """
 
 
@@ -321,15 +320,15 @@ def test_training_continues_from_the_loaded_checkpoints_timestep(tmp_path):
     trainer.train()
     resumed_trainer, resumed, _ = cartpole_trainer(tmp_path / "again", 48, checkpoint_interval=0, write_interval=0)
     resumed.load(tmp_path / "run" / "checkpoints" / "agent_24.ckpt")
-    assert resumed.timestep == 24 and int(resumed.train_state.updates) == 3
+    assert resumed.timestep == 24 and resumed.updates == 3
     resumed_trainer.train()
-    assert resumed.timestep == 48 and int(resumed.train_state.updates) == 6
-    np.testing.assert_array_equal(jax.random.key_data(resumed._act_key), jax.random.key_data(agent._act_key))
+    assert resumed.timestep == 48 and resumed.updates == 6
+    np.testing.assert_array_equal(jax.random.key_data(resumed.key), jax.random.key_data(agent.key))
 
 
 def test_keyboard_interrupt_in_a_compiled_run_saves_the_last_finished_chunk(tmp_path):
     trainer = compiled_cartpole_trainer(tmp_path, "interrupted", 1, checkpoint_interval=0, write_interval=0)
-    run_chunk, calls = trainer._run_chunk, []
+    run_chunk, calls = trainer.run_chunk, []
 
     def interrupted(runner):
         calls.append(1)
@@ -337,11 +336,11 @@ def test_keyboard_interrupt_in_a_compiled_run_saves_the_last_finished_chunk(tmp_
             raise KeyboardInterrupt
         return run_chunk(runner)
 
-    trainer._run_chunk = interrupted
+    trainer.run_chunk = interrupted
     with pytest.raises(KeyboardInterrupt):
         trainer.train(jax.random.key(0))
     runner = trainer.load(tmp_path / "interrupted" / "checkpoints" / "runner_32.ckpt")
-    assert int(runner.train_state.updates) == 2
-    trainer._run_chunk = run_chunk
+    assert int(runner.agent_state.learner.updates) == 2
+    trainer.run_chunk = run_chunk
     final, metrics = trainer.train(runner=runner)
-    assert int(final.train_state.updates) == 4 and metrics["policy_loss"].shape == (2,)
+    assert int(final.agent_state.learner.updates) == 4 and metrics["policy_loss"].shape == (2,)

@@ -13,7 +13,7 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from skrl_jax.agents.on_policy.update import Rollout  # noqa: E402
+from skrl_jax.agents.core import Transition  # noqa: E402
 from skrl_jax.agents.ppo import PPO  # noqa: E402
 from skrl_jax.envs import GymnaxWrapper, wrap_env  # noqa: E402
 from skrl_jax.models import CategoricalHead, DeterministicHead, GaussianHead, shared_model  # noqa: E402
@@ -67,21 +67,24 @@ def test_gymnax_continuous_actions():
 def test_compiled_update_is_the_host_agents_update():
     env, agent = cartpole_agent()
     trainer = CompiledTrainer(env, agent, cfg={"timesteps": 32, "num_envs": 2, "disable_progressbar": True})
-    agent.init()
+    host = agent.make_functions(num_envs=2)
+    state = host.init(jax.random.key(0))
     rng = np.random.default_rng(0)
-    rollout = Rollout(
-        states=jnp.asarray(rng.normal(size=(16, 2, 4)), jnp.float32),
-        actions=jnp.asarray(rng.integers(0, 2, size=(16, 2, 1)), jnp.float32),
-        rewards=jnp.ones((16, 2, 1)),
-        terminated=jnp.asarray(rng.random((16, 2, 1)) < 0.1),
-        truncated=jnp.zeros((16, 2, 1), bool),
-        log_prob=jnp.full((16, 2, 1), -0.69),
-        values=jnp.zeros((16, 2, 1)),
-        next_states=jnp.zeros((2, 4)),
-    )
-    host = agent._update(agent.train_state, rollout, jax.random.key(3))
-    compiled = jax.jit(trainer._update)(agent.train_state, rollout, jax.random.key(3))
-    chex.assert_trees_all_close(host, compiled, rtol=1e-6)
+    for step in range(16):
+        observations = jnp.asarray(rng.normal(size=(2, 4)), jnp.float32)
+        actions, extras = host.act(state, observations, jax.random.key(step), step)
+        transition = Transition(
+            observations,
+            actions,
+            jnp.ones((2, 1)),
+            observations,
+            jnp.asarray(rng.random((2, 1)) < 0.1),
+            jnp.zeros((2, 1), bool),
+        )
+        state = host.record(state, transition, extras, step)
+    on_host = agent.make_functions(num_envs=2).update(state, jax.random.key(3), 15)
+    compiled = jax.jit(trainer.functions.update)(state, jax.random.key(3), 15)
+    chex.assert_trees_all_close(on_host, compiled, rtol=1e-6)
 
 
 def test_vmapped_seeds_equal_separate_runs_and_differ():
@@ -94,12 +97,12 @@ def test_vmapped_seeds_equal_separate_runs_and_differ():
     for index in range(3):
         single_runner, single_metrics = train(keys[index])
         chex.assert_trees_all_close(
-            jax.tree.map(lambda x, i=index: x[i], runners.train_state.params),
-            single_runner.train_state.params,
+            jax.tree.map(lambda x, i=index: x[i], runners.agent_state.learner.params),
+            single_runner.agent_state.learner.params,
             rtol=1e-5,
             atol=1e-6,
         )
-    trunk = runners.train_state.params["policy"]["trunk"]["layers_0"]["kernel"]
+    trunk = runners.agent_state.learner.params["policy"]["trunk"]["layers_0"]["kernel"]
     assert not jnp.allclose(trunk[0], trunk[1])
 
 
@@ -119,8 +122,8 @@ def test_chunks_compile_once_and_store_the_parameters():
     trainer.run_updates = counting
     runner, metrics = trainer.train(jax.random.key(0))
     assert traces == [2]  # four chunks, one trace
-    assert metrics["policy_loss"].shape == (8,) and int(runner.train_state.updates) == 8
-    chex.assert_trees_all_equal(agent.policy.params, runner.train_state.params["policy"])
+    assert metrics["policy_loss"].shape == (8,) and int(runner.agent_state.learner.updates) == 8
+    chex.assert_trees_all_equal(agent.policy.params, runner.agent_state.learner.params["policy"])
     table = metrics_table(metrics, env_steps_per_update=32)
     assert table.count("\n") >= 3 and "episode_return" in table
     assert plot_metrics(metrics, env_steps_per_update=32).get_xlabel() == "environment steps"
@@ -187,7 +190,7 @@ def test_greedy_evaluation_and_continuous_policy_run():
     )
     trainer = CompiledTrainer(env, agent, cfg={"timesteps": 64, "num_envs": 2, "disable_progressbar": True})
     runner, metrics = trainer.train(jax.random.key(0))
-    returns = jax.jit(trainer.make_evaluate(num_episodes=3, max_steps=200))(runner.train_state, jax.random.key(1))
+    returns = jax.jit(trainer.make_evaluate(num_episodes=3, max_steps=200))(runner.agent_state, jax.random.key(1))
     assert returns.shape == (3,) and bool(jnp.all(returns < 0))
     assert np.all(np.isfinite(metrics["value_loss"]))
 

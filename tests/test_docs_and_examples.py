@@ -40,7 +40,7 @@ def load_example(name):
 
 def test_ppo_examples_run_briefly():
     cartpole = load_example("ppo_cartpole")["train"](seed=0, timesteps=200, progress=False)
-    assert int(cartpole.train_state.updates) == 3 and cartpole.episode_returns
+    assert cartpole.updates == 3 and cartpole.episode_returns
     pendulum_module = load_example("ppo_pendulum")
     pendulum = pendulum_module["train"](seed=0, timesteps=10, progress=False)
     assert pendulum.shared and pendulum.memory.memory_size == 1024
@@ -51,7 +51,7 @@ def test_skrl_pendulum_port_builds_separate_models_with_skrl_settings():
     env = port["make_env"]()
     agent = port["make_agent"](env, rollouts=8)
     agent.init()
-    assert not agent.shared and agent.update_config.mini_batches == 32 and agent.update_config.discount_factor == 0.9
+    assert not agent.shared and agent.config.mini_batches == 32 and agent.config.discount_factor == 0.9
     env.close()
 
 

@@ -1,4 +1,4 @@
-"""``Agent``: skrl's agent API (act / record_transition / pre- and post-interaction) and its bookkeeping."""
+"""``Agent``: skrl's agent API (act / record_transition / post_interaction) over an agent's pure functions."""
 
 from __future__ import annotations
 
@@ -11,7 +11,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import jax
 import numpy as np
+
+from skrl_jax import config as library_config
+from skrl_jax.agents.core import AgentFunctions, AgentState, Transition
 
 
 def merge_config(defaults: Mapping[str, Any], cfg: Mapping[str, Any] | None, owner: str) -> dict[str, Any]:
@@ -30,7 +34,17 @@ def merge_config(defaults: Mapping[str, Any], cfg: Mapping[str, Any] | None, own
 
 
 class Agent:
-    """Common bookkeeping: the merged cfg, the models, and the episode statistics skrl tracks."""
+    """skrl's agent API over the pure ``AgentFunctions`` a subclass builds.
+
+    A subclass provides ``make_functions(num_envs, timesteps) -> AgentFunctions`` (and, when it
+    records into a user's memory, ``memory_specs()``); this class holds the one ``AgentState``
+    and calls the functions: ``act`` and ``record_transition`` through one compiled call each,
+    ``post_interaction`` runs the compiled ``update`` when it is due and writes TensorBoard data
+    and checkpoints at skrl's intervals. ``model.params`` and ``memory.state`` read this state.
+
+    ``agent.state.learner.params`` maps model keys to parameter trees; a model passed under
+    several keys (a shared policy and value) is stored once, under its first key.
+    """
 
     def __init__(
         self,
@@ -47,9 +61,21 @@ class Agent:
         self.action_space = action_space
         self.device = device
         self.cfg = dict(cfg or {})
+        experiment = self.cfg.get("experiment", {})
+        if experiment.get("wandb"):
+            raise NotImplementedError(
+                f"{type(self).__name__}: cfg['experiment']['wandb']=True is not supported: skrl_jax writes TensorBoard "
+                "event files only. Set it to False, and sync the experiment directory to Weights & Biases with "
+                "`wandb sync <experiment directory>` if you use it"
+            )
         self.training = False
         self.timestep = 0  # timesteps done (saved in checkpoints)
         self.resume_timestep = 0  # where the next SequentialTrainer.train() starts (set by load)
+        self.updates = 0  # updates done (saved in checkpoints)
+        self.key = library_config.default_key(1)  # acting and updating keys are folded from it
+        self.state: AgentState | None = None
+        self.functions: AgentFunctions | None = None
+        self._extras: Any = None
         self.tracking_data: dict[str, list[float]] = collections.defaultdict(list)
         self.episode_returns: list[float] = []
         self.episode_lengths: list[int] = []
@@ -59,9 +85,48 @@ class Agent:
         self._cumulative_rewards: np.ndarray | None = None
         self._cumulative_timesteps: np.ndarray | None = None
 
+    # --- what a subclass provides ----------------------------------------------------------
+
+    def make_functions(self, num_envs: int, timesteps: int = 0) -> AgentFunctions:
+        """The agent's pure functions for ``num_envs`` environments and a run of ``timesteps``."""
+        raise NotImplementedError(f"{type(self).__name__} must define make_functions(num_envs, timesteps)")
+
+    def memory_specs(self) -> dict[str, tuple[int, Any]]:
+        """The tensors the agent records into a memory: name -> (size, dtype)."""
+        return {}
+
+    # --- parameters: one place ---------------------------------------------------------------
+
+    def parameter_keys(self) -> dict[str, Any]:
+        """Each distinct model under the first key it was passed with (the keys of ``learner.params``)."""
+        keys: dict[str, Any] = {}
+        for name, model in self.models.items():
+            if model is not None and all(model is not other for other in keys.values()):
+                keys[name] = model
+        return keys
+
+    def _set_params(self, name: str, params: Any) -> None:
+        learner = self.state.learner
+        self.state = self.state._replace(learner=learner._replace(params={**learner.params, name: params}))
+
+    def _bind(self) -> None:
+        for name, model in self.parameter_keys().items():
+            model.bind_params(
+                lambda name=name: self.state.learner.params[name],
+                lambda value, name=name: self._set_params(name, value),
+            )
+        if self.memory is not None and hasattr(self.memory, "bind_state"):
+            self.memory.bind_state(
+                lambda: self.state.memory, lambda memory: setattr(self, "state", self.state._replace(memory=memory))
+            )
+
+    # --- skrl's API ----------------------------------------------------------------------
+
     def init(self, trainer_cfg: Mapping[str, Any] | None = None) -> None:
-        """Resolve skrl's ``experiment`` settings: "auto" intervals are a hundredth (writing)
-        and a tenth (checkpoints) of the trainer's ``timesteps``; 0 turns them off."""
+        """Resolve skrl's ``experiment`` settings ("auto" intervals are a hundredth (writing) and a
+        tenth (checkpoints) of the trainer's ``timesteps``; 0 turns them off), build the pure
+        functions and the first state (from the parameters the models hold, fresh ones otherwise).
+        Calling it again keeps the state."""
         self.trainer_cfg = dict(trainer_cfg or {})
         experiment = dict(self.cfg.get("experiment", {}))
         timesteps = int(self.trainer_cfg.get("timesteps", 0))
@@ -79,6 +144,147 @@ class Agent:
         self.experiment_dir = Path(directory) / name
         self.best_return = -np.inf
         self._writer = None
+
+        if self.memory is not None:
+            for tensor, (size, dtype) in self.memory_specs().items():
+                self.memory.create_tensor(tensor, size, dtype)
+        num_envs = self.memory.num_envs if self.memory is not None else 1
+        functions = self.make_functions(num_envs, timesteps)
+        if self.state is None:
+            held = {name: model.params for name, model in self.parameter_keys().items() if model.params is not None}
+            self.state = jax.jit(functions.init)(jax.random.fold_in(self.key, 2), held)
+        self.functions = functions
+        self._compile(functions)
+        self._bind()
+        self.set_mode("eval")
+
+    def _compile(self, functions: AgentFunctions) -> None:
+        def act(learner, carry, observations, key, timestep, deterministic):
+            # acting reads only the learner and the carry: the memory is not passed to each step's call
+            state = AgentState(learner, None, carry)
+            return functions.act(state, observations, jax.random.fold_in(key, timestep), timestep, deterministic)
+
+        def record(learner, memory, carry, transition, extras, timestep):
+            state = functions.record(AgentState(learner, memory, carry), transition, extras, timestep)
+            return state.memory, state.carry
+
+        def update(state, key, timestep):
+            return functions.update(state, jax.random.fold_in(key, timestep), timestep)
+
+        self._act = jax.jit(act, static_argnames="deterministic")
+        # the memory is written in place (donated): recording does not copy the whole buffer
+        self._record = jax.jit(record, donate_argnums=1)
+        self._update = jax.jit(update)
+
+    def _require_init(self, what: str) -> None:
+        if self.state is None:
+            raise RuntimeError(f"call {type(self).__name__}.init() before {what}")
+
+    def act(self, states: Any, timestep: int, timesteps: int, deterministic: bool = False) -> tuple[Any, Any, dict]:
+        """skrl's ``(actions, log_prob, outputs)`` from one compiled call (``deterministic``: the greedy action)."""
+        self._require_init("act()")
+        state = self.state
+        key = jax.random.fold_in(self.key, 0)
+        actions, self._extras = self._act(state.learner, state.carry, states, key, timestep, deterministic)
+        return actions, self._extras.get("log_prob"), self._extras.get("outputs", {})
+
+    def record_transition(
+        self,
+        states: Any,
+        actions: Any,
+        rewards: Any,
+        next_states: Any,
+        terminated: Any,
+        truncated: Any,
+        infos: Any,
+        timestep: int,
+        timesteps: int,
+    ) -> None:
+        """Track episode statistics and record the transition into the memory (one compiled call)."""
+        self.track_episodes(rewards, terminated, truncated, timestep)
+        if self.memory is None:
+            return
+        if self._extras is None:
+            raise RuntimeError(f"{type(self).__name__}.record_transition() needs the act() call of the same step first")
+        transition = Transition(states, actions, rewards, next_states, terminated, truncated)
+        state = self.state
+        memory, carry = self._record(state.learner, state.memory, state.carry, transition, self._extras, timestep)
+        self.state = state._replace(memory=memory, carry=carry)
+
+    def pre_interaction(self, timestep: int, timesteps: int) -> None:
+        pass
+
+    def post_interaction(self, timestep: int, timesteps: int) -> None:
+        """Update when due (every ``update_interval`` steps from ``learning_starts``), then write
+        TensorBoard data and checkpoints at skrl's intervals."""
+        if self.memory is not None and self.functions is not None and bool(self.functions.update_due(timestep)):
+            self.set_mode("train")
+            self.update(timestep, timesteps)
+            self.set_mode("eval")
+        timestep += 1
+        self.timestep = timestep
+        if getattr(self, "write_interval", 0) > 0 and timestep > 1 and not timestep % self.write_interval:
+            self.write_tracking_data(timestep, timesteps)
+        if getattr(self, "checkpoint_interval", 0) > 0 and not timestep % self.checkpoint_interval:
+            self.write_checkpoint(timestep, timesteps)
+
+    def update(self, timestep: int, timesteps: int) -> dict[str, float]:
+        """One update from the memory (one compiled call); returns its metrics.
+
+        A loss that is not finite is not trained through: the state from before the update is
+        kept and ``FloatingPointError`` names the timestep and the gradient step.
+        """
+        self._require_init("update()")
+        state, metrics = self._update(self.state, jax.random.fold_in(self.key, 1), timestep)
+        metrics = {name: np.asarray(value).item() for name, value in jax.device_get(metrics).items()}
+        if metrics["nan_at"] >= 0:
+            raise FloatingPointError(
+                f"{type(self).__name__}: the loss became NaN/inf at timestep {timestep} (update {self.updates}, "
+                f"{self.functions.describe_gradient_step(int(metrics['nan_at']))}); the parameters from before this "
+                "update are kept"
+            )
+        self.state = state
+        self.updates += 1
+        for name, tag in self.functions.metric_tags.items():
+            if np.isfinite(metrics[name]):
+                self.track_data(tag, metrics[name])
+        return metrics
+
+    def set_mode(self, mode: str) -> None:
+        self.training = mode == "train"
+
+    # --- episode statistics and TensorBoard ------------------------------------------------
+
+    def track_episodes(self, rewards: Any, terminated: Any, truncated: Any, timestep: int) -> None:
+        """Episode returns and lengths per environment, as skrl tracks them."""
+        rewards = np.asarray(rewards, np.float64).reshape(-1)
+        done = (np.asarray(terminated) | np.asarray(truncated)).reshape(-1)
+        if self._cumulative_rewards is None:
+            self._cumulative_rewards = np.zeros_like(rewards)
+            self._cumulative_timesteps = np.zeros(rewards.shape, np.int64)
+        self._cumulative_rewards += rewards
+        self._cumulative_timesteps += 1
+        if done.any():
+            finished_returns = self._cumulative_rewards[done].tolist()
+            finished_lengths = self._cumulative_timesteps[done].tolist()
+            self.episode_returns.extend(finished_returns)
+            self.episode_lengths.extend(finished_lengths)
+            self.episode_end_timesteps.extend([timestep + 1] * len(finished_returns))
+            self._track_rewards.extend(finished_returns)
+            self._track_timesteps.extend(finished_lengths)
+            self._cumulative_rewards[done] = 0.0
+            self._cumulative_timesteps[done] = 0
+            self.track_data("Reward / Total reward (max)", np.max(self._track_rewards))
+            self.track_data("Reward / Total reward (min)", np.min(self._track_rewards))
+            self.track_data("Reward / Total reward (mean)", np.mean(self._track_rewards))
+            self.track_data("Episode / Total timesteps (max)", np.max(self._track_timesteps))
+            self.track_data("Episode / Total timesteps (min)", np.min(self._track_timesteps))
+            self.track_data("Episode / Total timesteps (mean)", np.mean(self._track_timesteps))
+
+    @property
+    def mean_episode_return(self) -> float:
+        """Mean return of the last (up to) 100 finished episodes; nan before the first one."""
+        return float(np.mean(self._track_rewards)) if self._track_rewards else float("nan")
 
     def track_data(self, tag: str, value: float) -> None:
         self.tracking_data[tag].append(float(value))
@@ -114,15 +320,15 @@ class Agent:
             self._writer.close()
             self._writer = None
 
+    # --- checkpoints ---------------------------------------------------------------------
+
     def checkpoint_state(self) -> dict[str, Any]:
-        """The pytree a checkpoint holds (subclasses add their train state)."""
-        return {}
+        """The pytree a checkpoint holds: the agent state (parameters, optimizer, scalers, memory) and the key."""
+        self._require_init("saving or loading a checkpoint")
+        return {"state": self.state, "key": self.key}
 
     def checkpoint_meta(self) -> dict[str, Any]:
-        return {"agent": type(self).__name__, "timestep": self.timestep}
-
-    def restore_checkpoint(self, state: dict[str, Any], meta: Mapping[str, Any]) -> None:
-        pass
+        return {"agent": type(self).__name__, "timestep": self.timestep, "updates": self.updates}
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write everything needed to continue training to ``path`` (atomically)."""
@@ -137,7 +343,8 @@ class Agent:
         state, meta = load_checkpoint(path, self.checkpoint_state(), "agent")
         if meta.get("agent") != type(self).__name__:
             raise CheckpointError(f"{path} is a {meta.get('agent')} checkpoint, not a {type(self).__name__} one")
-        self.restore_checkpoint(state, meta)
+        self.state, self.key = state["state"], state["key"]
+        self.updates = int(meta.get("updates", 0))
         self.timestep = self.resume_timestep = int(meta.get("timestep", 0))
 
     def write_checkpoint(self, timestep: int, timesteps: int) -> Path:
@@ -146,67 +353,9 @@ class Agent:
         folder = self.experiment_dir / "checkpoints"
         path = self.save(folder / f"agent_{timestep}.ckpt")
         if self.store_separately:
-            for name, model in self.models.items():
-                if model is not None and model.params is not None:
-                    model.save(folder / f"{name}_{timestep}.ckpt")
+            for name, model in self.parameter_keys().items():
+                model.save(folder / f"{name}_{timestep}.ckpt")
         if self._track_rewards and np.mean(self._track_rewards) > self.best_return:
             self.best_return = float(np.mean(self._track_rewards))
             self.save(folder / "best_agent.ckpt")
         return path
-
-    def set_mode(self, mode: str) -> None:
-        self.training = mode == "train"
-
-    def pre_interaction(self, timestep: int, timesteps: int) -> None:
-        pass
-
-    def post_interaction(self, timestep: int, timesteps: int) -> None:
-        """Write TensorBoard data and checkpoints at skrl's intervals."""
-        timestep += 1
-        self.timestep = timestep
-        if getattr(self, "write_interval", 0) > 0 and timestep > 1 and not timestep % self.write_interval:
-            self.write_tracking_data(timestep, timesteps)
-        if getattr(self, "checkpoint_interval", 0) > 0 and not timestep % self.checkpoint_interval:
-            self.write_checkpoint(timestep, timesteps)
-
-    def record_transition(
-        self,
-        states: Any,
-        actions: Any,
-        rewards: Any,
-        next_states: Any,
-        terminated: Any,
-        truncated: Any,
-        infos: Any,
-        timestep: int,
-        timesteps: int,
-    ) -> None:
-        """Episode returns and lengths per environment, as skrl tracks them."""
-        rewards = np.asarray(rewards, np.float64).reshape(-1)
-        done = (np.asarray(terminated) | np.asarray(truncated)).reshape(-1)
-        if self._cumulative_rewards is None:
-            self._cumulative_rewards = np.zeros_like(rewards)
-            self._cumulative_timesteps = np.zeros(rewards.shape, np.int64)
-        self._cumulative_rewards += rewards
-        self._cumulative_timesteps += 1
-        if done.any():
-            finished_returns = self._cumulative_rewards[done].tolist()
-            finished_lengths = self._cumulative_timesteps[done].tolist()
-            self.episode_returns.extend(finished_returns)
-            self.episode_lengths.extend(finished_lengths)
-            self.episode_end_timesteps.extend([timestep + 1] * len(finished_returns))
-            self._track_rewards.extend(finished_returns)
-            self._track_timesteps.extend(finished_lengths)
-            self._cumulative_rewards[done] = 0.0
-            self._cumulative_timesteps[done] = 0
-            self.track_data("Reward / Total reward (max)", np.max(self._track_rewards))
-            self.track_data("Reward / Total reward (min)", np.min(self._track_rewards))
-            self.track_data("Reward / Total reward (mean)", np.mean(self._track_rewards))
-            self.track_data("Episode / Total timesteps (max)", np.max(self._track_timesteps))
-            self.track_data("Episode / Total timesteps (min)", np.min(self._track_timesteps))
-            self.track_data("Episode / Total timesteps (mean)", np.mean(self._track_timesteps))
-
-    @property
-    def mean_episode_return(self) -> float:
-        """Mean return of the last (up to) 100 finished episodes; nan before the first one."""
-        return float(np.mean(self._track_rewards)) if self._track_rewards else float("nan")

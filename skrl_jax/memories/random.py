@@ -7,7 +7,7 @@ The buffer holds, for every tensor name, an array of shape ``(memory_size, num_e
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import jax
@@ -76,8 +76,33 @@ class RandomMemory:
         self.device = device
         self.replacement = replacement
         self._specs: dict[str, tuple[int, Any]] = {}
-        self.state: MemoryState | None = None
+        self._state_binding: tuple[Callable[[], MemoryState], Callable[[MemoryState], None]] | None = None
+        self._state: MemoryState | None = None
         self._key = jax.random.key(0)
+
+    @property
+    def state(self) -> MemoryState | None:
+        """The buffer: the agent's, once an agent records into this memory (one place holds it)."""
+        return self._state_binding[0]() if self._state_binding is not None else self._state
+
+    @state.setter
+    def state(self, value: MemoryState | None) -> None:
+        if self._state_binding is not None:
+            self._state_binding[1](value)
+        else:
+            self._state = value
+
+    @property
+    def specs(self) -> dict[str, tuple[int, Any]]:
+        """Each tensor's ``(size, dtype)``, as ``create_tensor`` declared them."""
+        return dict(self._specs)
+
+    def bind_state(self, read: Callable[[], MemoryState] | None, write: Callable[[MemoryState], None]) -> None:
+        """Make ``memory.state`` read and assign through an agent's state (``None`` unbinds)."""
+        if read is None:
+            self._state, self._state_binding = self.state, None
+        else:
+            self._state_binding = (read, write)
 
     def __len__(self) -> int:
         if self.state is None:

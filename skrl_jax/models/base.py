@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import jax
@@ -24,6 +24,22 @@ class RoleSpec(NamedTuple):
     role: str
     mixin: type
     config: Any
+
+
+class _JointPass(NamedTuple):
+    """The outputs of one joint forward pass, handed to the per-role ``act`` calls that follow it."""
+
+    params: Any
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+
+
+def _same_inputs(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    return a.keys() == b.keys() and all(a[name] is b[name] for name in a)
+
+
+def _cast_floating(tree: Any, dtype: Any) -> Any:
+    return jax.tree.map(lambda x: x.astype(dtype) if jnp.issubdtype(jnp.result_type(x), jnp.floating) else x, tree)
 
 
 def _is_traced(tree: Any) -> bool:
@@ -62,7 +78,7 @@ class Model:
         @functools.wraps(user_act)
         def act(self, inputs, role="", *args, **kwargs):
             if isinstance(role, tuple):
-                return Model._act_as(self, None, inputs, role, kwargs.get("params"), kwargs.get("key"))
+                return Model.joint_act(self, inputs, role, params=kwargs.get("params"), key=kwargs.get("key"))
             self._check_roles((role,))
             result = user_act(self, inputs, role, *args, **kwargs)
             if result is None:
@@ -83,7 +99,9 @@ class Model:
         self.num_observations = compute_space_size(observation_space)
         self.num_actions = compute_space_size(action_space)
         self.observation_size = compute_space_size(observation_space, occupied_size=True)
-        self.params: Any = None
+        self._params_binding: tuple[Callable[[], Any], Callable[[Any], None]] | None = None
+        self._params: Any = None
+        self._joint: _JointPass | None = None
         self._role_specs: list[RoleSpec] = []
         self._module = ModelModule(skrl_model=self)
         self._eager_key = jax.random.key(0)
@@ -289,6 +307,14 @@ class Model:
                 self._check_output(outputs[name], name)
             return outputs
         self._check_roles((role,))
+        joint = self._joint
+        if (
+            joint is not None
+            and params is joint.params
+            and role in joint.outputs
+            and _same_inputs(inputs, joint.inputs)
+        ):
+            return joint.outputs[role]  # computed by the joint pass this act belongs to
         output = self._module.apply({"params": params}, inputs, role, method=ModelModule.compute_role)
         self._check_output(output, role)
         return output
@@ -318,35 +344,66 @@ class Model:
     # --- dispatch to the mixins -----------------------------------------------------------
 
     def _act_as(self, mixin: type | None, inputs: Any, role: Role, params: Any, key: jax.Array | None) -> Any:
-        roles = role if isinstance(role, tuple) else (role,)
-        specs = [self._spec_for(name, mixin) for name in roles]
-        needs_key = any(spec.mixin.needs_key for spec in specs)
-        if params is None or (key is None and needs_key):
+        if isinstance(role, tuple):
+            return self.joint_act(inputs, role, params=params, key=key)
+        spec = self._spec_for(role, mixin)
+        if params is None or (key is None and spec.mixin.needs_key):
             return self._act_eagerly(inputs, role, params, key)
-        inputs = self._prepare_inputs(inputs)
-        if key is not None and "key" not in inputs:
-            # as skrl's JAX mixins, compute() finds a key in inputs["key"] (e.g. for RPO's perturbation)
-            compute_key, key = jax.random.split(key)
-            inputs["key"] = compute_key
-        outputs = self.apply(params, inputs, role)
-        if not isinstance(role, tuple):
-            return specs[0].mixin._distribution(self, specs[0], outputs, inputs, role, key)
-        return {
-            name: spec.mixin._distribution(
-                self, spec, outputs[name], inputs, name, None if key is None else jax.random.fold_in(key, index)
-            )
-            for index, (name, spec) in enumerate(zip(roles, specs))
-        }
+        inputs, key = self._split_compute_key(self._prepare_inputs(inputs), key)
+        output = self.apply(params, inputs, role)
+        return spec.mixin._distribution(self, spec, output, inputs, role, key)
 
-    def act_from_output(self, output: Any, inputs: Any, role: str, key: jax.Array | None = None) -> tuple:
-        """``(actions, log_prob, outputs)`` of ``role``'s mixin applied to a ``compute`` output (pure).
+    @staticmethod
+    def _split_compute_key(inputs: dict[str, Any], key: jax.Array | None) -> tuple[dict[str, Any], jax.Array | None]:
+        """Give ``compute`` a key in ``inputs["key"]`` (as skrl's JAX mixins; e.g. RPO's perturbation)
+        unless it has one; returns the inputs and the key left for sampling."""
+        if key is None or "key" in inputs:
+            return inputs, key
+        compute_key, sample_key = jax.random.split(key)
+        inputs["key"] = compute_key
+        return inputs, sample_key
 
-        With a joint ``apply`` this gives every role's ``act`` from one forward pass.
+    def joint_act(
+        self,
+        inputs: Any,
+        roles: Sequence[str],
+        *,
+        params: Any = None,
+        key: jax.Array | None = None,
+        compute_dtype: Any = None,
+    ) -> dict[str, tuple]:
+        """``{role: act(inputs, role)}`` for several roles from one forward pass (pure with ``params`` and ``key``).
+
+        ``compute`` runs for all roles in one joint call (a shared trunk is computed once, forward
+        and backward), then the model's own ``act`` (a user's override included) runs for each
+        role and is answered from that pass. Role ``i`` samples with ``fold_in(key, i)``.
+
+        Args:
+            compute_dtype: e.g. ``jnp.bfloat16``: the forward pass runs in that dtype on a cast of
+                the (float32) parameters and observations, and its outputs are cast back to
+                float32 before the distributions (mixed precision).
         """
-        spec = self._spec_for(role)
-        if key is None and spec.mixin.needs_key:
-            raise ValueError(f"{spec.mixin.__name__} (role {role!r}) samples actions: pass key=...")
-        return spec.mixin._distribution(self, spec, output, self._prepare_inputs(inputs), role, key)
+        roles = tuple(roles)
+        needs_key = any(self._spec_for(name).mixin.needs_key for name in roles)
+        if params is None or (key is None and needs_key):
+            if compute_dtype is not None:
+                raise ValueError("joint_act with compute_dtype needs params and key")
+            return self._act_eagerly(inputs, roles, params, key)
+        inputs, key = self._split_compute_key(self._prepare_inputs(inputs), key)
+        if compute_dtype is None:
+            outputs = self.apply(params, inputs, roles)
+        else:
+            cast_inputs = {**inputs, "states": inputs["states"].astype(compute_dtype)}
+            outputs = self.apply(_cast_floating(params, compute_dtype), cast_inputs, roles)
+            outputs = _cast_floating(outputs, jnp.float32)
+        previous, self._joint = self._joint, _JointPass(params, inputs, outputs)
+        try:
+            return {
+                name: self.act(inputs, name, params=params, key=None if key is None else jax.random.fold_in(key, index))
+                for index, name in enumerate(roles)
+            }
+        finally:
+            self._joint = previous
 
     def _entropy_as(self, mixin: type | None, outputs: Any, role: str) -> jax.Array:
         spec = self._spec_for(role, mixin)
@@ -379,6 +436,34 @@ class Model:
         return self._eager_act(params, self._prepare_inputs(inputs), key, role=role)
 
     # --- parameters held for the agents ---------------------------------------------------
+
+    @property
+    def params(self) -> Any:
+        """The current parameters: the agent's, once an agent trains this model (one place holds them)."""
+        if self._params_binding is not None:
+            return self._params_binding[0]()
+        return self._params
+
+    @params.setter
+    def params(self, value: Any) -> None:
+        if self._params_binding is not None:
+            self._params_binding[1](value)
+        else:
+            self._params = value
+
+    def bind_params(self, read: Callable[[], Any] | None, write: Callable[[Any], None] | None = None) -> None:
+        """Make ``model.params`` read (and assign through) another holder: an agent calls this so
+        that its state is the one place the parameters live. ``bind_params(None)`` unbinds, keeping
+        the current parameters."""
+        if read is None:
+            self._params, self._params_binding = self.params, None
+        else:
+            self._params_binding = (read, write or self._refuse_params_write)
+
+    def _refuse_params_write(self, value: Any) -> None:
+        raise AttributeError(
+            f"the parameters of {type(self).__name__} are held by an agent that does not accept new ones"
+        )
 
     def init_state_dict(self, role: str = "", inputs: Any = None, key: jax.Array | None = None) -> Model:
         """Initialise ``self.params`` (skrl's name); ``role`` is accepted for compatibility and

@@ -1,6 +1,7 @@
 """Trainers: the host loop (SequentialTrainer) and the whole run compiled (CompiledTrainer)."""
 
-from skrl_jax.trainers.compiled import COMPILED_TRAINER_DEFAULT_CONFIG, CompiledTrainer, RunnerState, greedy_actions
+from skrl_jax.models.greedy import greedy_actions
+from skrl_jax.trainers.compiled import COMPILED_TRAINER_DEFAULT_CONFIG, CompiledTrainer, RunnerState
 from skrl_jax.trainers.metrics import metrics_table, plot_metrics
 from skrl_jax.trainers.sequential import SEQUENTIAL_TRAINER_DEFAULT_CONFIG, SequentialTrainer
 

@@ -6,6 +6,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import tqdm
 
 from skrl_jax.agents.base import Agent, merge_config
@@ -55,6 +56,16 @@ class SequentialTrainer:
             mininterval=0.5,
         )
 
+    def _track_environment_info(self, infos: Any) -> None:
+        """skrl's ``environment_info``: each scalar in ``infos[environment_info]`` is tracked as "Info / <name>"."""
+        info = infos.get(self.cfg["environment_info"]) if isinstance(infos, Mapping) else None
+        if not isinstance(info, Mapping):
+            return
+        for name, value in info.items():
+            value = np.asarray(value)
+            if value.size == 1 and np.issubdtype(value.dtype, np.number):
+                self.agents.track_data(f"Info / {name}", float(value.reshape(())))
+
     def _render(self) -> None:
         if not self.headless and getattr(self.env, "render_mode", None) is not None:
             self.env.render()
@@ -77,6 +88,7 @@ class SequentialTrainer:
                 agent.record_transition(
                     states, actions, rewards, next_states, terminated, truncated, infos, timestep, self.timesteps
                 )
+                self._track_environment_info(infos)
                 agent.post_interaction(timestep, self.timesteps)
                 states = next_states
                 if not self.disable_progressbar and timestep % 1000 == 0 and agent.episode_returns:
@@ -103,9 +115,8 @@ class SequentialTrainer:
                 actions = outputs.get("mean_actions", actions)
             next_states, rewards, terminated, truncated, infos = self.env.step(actions)
             self._render()
-            Agent.record_transition(
-                agent, states, actions, rewards, next_states, terminated, truncated, infos, timestep, self.timesteps
-            )
+            agent.track_episodes(rewards, terminated, truncated, timestep)
+            self._track_environment_info(infos)
             states = next_states
         if self.cfg["close_environment_at_exit"]:
             self.env.close()

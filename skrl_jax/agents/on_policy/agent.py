@@ -1,39 +1,18 @@
-"""``OnPolicyAgent``: the stateful shell PPO, A2C and RPO share over the pure act / update."""
+"""``OnPolicyAgent``: the skrl-shaped shell PPO, A2C and RPO share: cfg, model checks, ``make_functions``."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-import jax
 import jax.numpy as jnp
-import numpy as np
 
-from skrl_jax import config as library_config
 from skrl_jax.agents.base import Agent, merge_config
-from skrl_jax.agents.on_policy.update import (
-    ActorCritic,
-    LossFunction,
-    OnPolicyConfig,
-    Rollout,
-    TrainState,
-    init_train_state,
-    make_act,
-    make_update,
-)
+from skrl_jax.agents.core import AgentFunctions
+from skrl_jax.agents.on_policy.functions import make_on_policy_functions, rollout_specs
+from skrl_jax.agents.on_policy.update import ActorCritic, LossFunction, OnPolicyConfig
 from skrl_jax.models import Model
-from skrl_jax.utils.spaces import compute_space_size, sample_space
-
-MEMORY_TENSORS = ("states", "actions", "rewards", "terminated", "truncated", "log_prob", "values")
-
-TRACKED_METRICS = {
-    "policy_loss": "Loss / Policy loss",
-    "value_loss": "Loss / Value loss",
-    "entropy_loss": "Loss / Entropy loss",
-    "stddev": "Policy / Standard deviation",
-    "learning_rate": "Learning / Learning rate",
-    "kl_divergence": "Policy / KL divergence",
-}
+from skrl_jax.utils.spaces import compute_space_size
 
 
 def _instantiate(factory: Any, kwargs: Mapping[str, Any]) -> Any:
@@ -89,20 +68,11 @@ class OnPolicyAgent(Agent):
             raise ValueError(
                 f"{name}: the policy was built for {self.policy.action_space} but the agent's action space is {self.action_space}"
             )
-        self.actor_critic = ActorCritic(self.policy, self.value)
-        self.shared = self.actor_critic.shared
-
-        self._rollouts = int(cfg["rollouts"])
-        self._rollout = 0
-        self._random_timesteps = int(cfg["random_timesteps"])
-        self._learning_starts = int(cfg["learning_starts"])
-        self._rewards_shaper = cfg["rewards_shaper"]
-        self._time_limit_bootstrap = bool(cfg["time_limit_bootstrap"])
-        self._discount_factor = float(cfg["discount_factor"])
-        self.update_config = OnPolicyConfig(
+        self.config = OnPolicyConfig(
+            rollouts=int(cfg["rollouts"]),
             learning_epochs=int(cfg[self.learning_epochs_key]) if self.learning_epochs_key else 1,
             mini_batches=int(cfg["mini_batches"]),
-            discount_factor=self._discount_factor,
+            discount_factor=float(cfg["discount_factor"]),
             lambda_=float(cfg["lambda"]),
             learning_rate=float(cfg["learning_rate"]),
             grad_norm_clip=float(cfg["grad_norm_clip"]),
@@ -113,164 +83,37 @@ class OnPolicyAgent(Agent):
             state_preprocessor=_instantiate(cfg["state_preprocessor"], cfg["state_preprocessor_kwargs"]),
             value_preprocessor=_instantiate(cfg["value_preprocessor"], cfg["value_preprocessor_kwargs"]),
             alpha=float(cfg["alpha"]) if self.uses_alpha else None,
+            random_timesteps=int(cfg["random_timesteps"]),
+            learning_starts=int(cfg["learning_starts"]),
+            rewards_shaper=cfg["rewards_shaper"],
+            time_limit_bootstrap=bool(cfg["time_limit_bootstrap"]),
+            mixed_precision=bool(cfg["mixed_precision"]),
         )
-        if self.update_config.mini_batches < 1 or self.update_config.learning_epochs < 1:
+        if self.config.mini_batches < 1 or self.config.learning_epochs < 1:
             raise ValueError(f"{name}: mini_batches and learning epochs must be >= 1")
-        self._act_key, self._update_key = jax.random.split(library_config.default_key(1))
-        act = make_act(self.actor_critic, self.update_config)
-
-        # acting reads only the parameters and scalers: passing the whole train state (optimizer
-        # moments included) would cost a pytree flattening per environment step
-        def act_step(params, state_scaler, value_scaler, states, key, timestep, random=False):
-            acting_state = TrainState(params, None, None, state_scaler, value_scaler, None)
-            key = jax.random.fold_in(key, timestep)
-            taken_actions = None
-            if random:  # skrl's random_timesteps: uniform actions, scored by the policy
-                key, sample_key = jax.random.split(key)
-                taken_actions = sample_space(self.action_space, sample_key, (states.shape[0],))
-                taken_actions = taken_actions.reshape(states.shape[0], -1).astype(jnp.float32)
-            return act(acting_state, states, key, taken_actions=taken_actions)
-
-        self._act = jax.jit(act_step, static_argnames="random")
-        self._update = jax.jit(make_update(self.actor_critic, self.update_config, self.loss_function))
-        self.train_state: TrainState | None = None
-        self._current = None
-        self._current_next_states = None
+        compute_dtype = jnp.bfloat16 if self.config.mixed_precision else None
+        self.actor_critic = ActorCritic(self.policy, self.value, compute_dtype)
+        self.shared = self.actor_critic.shared
 
     def loss_settings(self, cfg: Mapping[str, Any]) -> Any:
         return None
 
-    # --- skrl's API ----------------------------------------------------------------------
+    def memory_specs(self) -> dict[str, tuple[int, Any]]:
+        return rollout_specs(self.observation_space, self.action_space)
 
-    def init(self, trainer_cfg: Mapping[str, Any] | None = None) -> None:
-        super().init(trainer_cfg)
-        for index, model in enumerate(dict.fromkeys([self.policy, self.value])):
-            if model.params is None:
-                extra_inputs = {} if self.update_config.alpha is None else {"alpha": self.update_config.alpha}
-                model.init_state_dict(inputs=extra_inputs, key=library_config.default_key(100 + index))
-        if self.memory is not None:
-            num_envs = self.memory.num_envs
-            batch = self.memory.memory_size * num_envs
-            if batch % self.update_config.mini_batches:
-                raise ValueError(
-                    f"{type(self).__name__}: a rollout of {self.memory.memory_size} steps x {num_envs} environments = "
-                    f"{batch} samples does not divide into mini_batches={self.update_config.mini_batches}"
-                )
-            if self.memory.memory_size != self._rollouts:
-                raise ValueError(
-                    f"{type(self).__name__}: the memory holds {self.memory.memory_size} steps but cfg['rollouts'] is {self._rollouts}"
-                )
-            sizes = {
-                "states": self.observation_space,
-                "actions": self.action_space,
-                "rewards": 1,
-                "terminated": 1,
-                "truncated": 1,
-                "log_prob": 1,
-                "values": 1,
-            }
-            dtypes = {"terminated": jnp.bool_, "truncated": jnp.bool_}
-            for tensor in MEMORY_TENSORS:
-                self.memory.create_tensor(tensor, sizes[tensor], dtypes.get(tensor, jnp.float32))
-        self.train_state = init_train_state(self.actor_critic, self.update_config)
-        self.set_mode("eval")
-
-    def act(self, states: jax.Array, timestep: int, timesteps: int) -> tuple[jax.Array, jax.Array, dict]:
-        """``(actions, log_prob, outputs)`` from one compiled call that also computes the value."""
-        if self.train_state is None:
-            raise RuntimeError(f"call {type(self).__name__}.init() before act()")
-        state = self.train_state
-        self._current = self._act(
-            state.params,
-            state.state_scaler,
-            state.value_scaler,
-            states,
-            self._act_key,
-            timestep,
-            random=timestep < self._random_timesteps,
-        )
-        return self._current.actions, self._current.log_prob, self._current.outputs
-
-    def record_transition(
-        self,
-        states: jax.Array,
-        actions: jax.Array,
-        rewards: jax.Array,
-        next_states: jax.Array,
-        terminated: jax.Array,
-        truncated: jax.Array,
-        infos: Any,
-        timestep: int,
-        timesteps: int,
-    ) -> None:
-        super().record_transition(
-            states, actions, rewards, next_states, terminated, truncated, infos, timestep, timesteps
-        )
-        if self.memory is None:
-            return
-        self._current_next_states = next_states
-        if self._rewards_shaper is not None:
-            rewards = self._rewards_shaper(rewards, timestep, timesteps)
-        values = self._current.values
-        if self._time_limit_bootstrap:
-            rewards = rewards + self._discount_factor * values * truncated
-        self.memory.add_samples(
-            states=states,
-            actions=actions,
-            rewards=rewards,
-            terminated=terminated,
-            truncated=truncated,
-            log_prob=self._current.log_prob,
-            values=values,
-        )
-
-    def post_interaction(self, timestep: int, timesteps: int) -> None:
-        self._rollout += 1
-        if not self._rollout % self._rollouts and timestep >= self._learning_starts:
-            self.set_mode("train")
-            self._update_parameters(timestep, timesteps)
-            self.set_mode("eval")
-        super().post_interaction(timestep, timesteps)
-
-    def checkpoint_state(self) -> dict[str, Any]:
-        if self.train_state is None:
-            raise RuntimeError(f"call {type(self).__name__}.init() before saving or loading a checkpoint")
-        return {"train_state": self.train_state, "act_key": self._act_key, "update_key": self._update_key}
-
-    def checkpoint_meta(self) -> dict[str, Any]:
-        return {**super().checkpoint_meta(), "rollout": self._rollout, "shared": self.shared}
-
-    def restore_checkpoint(self, state: dict[str, Any], meta: Mapping[str, Any]) -> None:
-        self.train_state = state["train_state"]
-        self._act_key, self._update_key = state["act_key"], state["update_key"]
-        self._rollout = int(meta.get("rollout", 0))
-        self.policy.params = self.train_state.params["policy"]
-        if not self.shared:
-            self.value.params = self.train_state.params["value"]
-
-    def _update_parameters(self, timestep: int, timesteps: int) -> dict[str, float]:
-        tensors = self.memory.state.tensors
-        rollout = Rollout(**{name: tensors[name] for name in MEMORY_TENSORS}, next_states=self._current_next_states)
-        key = jax.random.fold_in(self._update_key, timestep)
-        train_state, metrics = self._update(self.train_state, rollout, key)
-        metrics = {name: np.asarray(value).item() for name, value in jax.device_get(metrics).items()}
-        if metrics["nan_at"] >= 0:
-            epochs_done, minibatch = divmod(int(metrics["nan_at"]), self.update_config.mini_batches)
-            raise FloatingPointError(
-                f"{type(self).__name__}: the loss became NaN/inf at timestep {timestep} (update "
-                f"{int(self.train_state.updates)}, epoch {epochs_done}, minibatch {minibatch}); the parameters from "
-                "before this update are kept"
+    def make_functions(self, num_envs: int, timesteps: int = 0) -> AgentFunctions:
+        """PPO / A2C / RPO as pure functions (``on_policy/functions.py``); checks the rollout fits."""
+        name = type(self).__name__
+        batch = self.config.rollouts * num_envs
+        if batch % self.config.mini_batches:
+            raise ValueError(
+                f"{name}: a rollout of {self.config.rollouts} steps x {num_envs} environments = {batch} samples does "
+                f"not divide into mini_batches={self.config.mini_batches}"
             )
-        self.train_state = train_state
-        self.policy.params = train_state.params["policy"]
-        if not self.shared:
-            self.value.params = train_state.params["value"]
-        for name, tag in TRACKED_METRICS.items():
-            if name == "entropy_loss" and not self.update_config.entropy_loss_scale:
-                continue
-            if name == "learning_rate" and self.update_config.scheduler is None:
-                continue
-            if name == "stddev" and not np.isfinite(metrics[name]):
-                continue
-            self.track_data(tag, metrics[name])
-        return metrics
+        if self.memory is not None and self.memory.memory_size != self.config.rollouts:
+            raise ValueError(
+                f"{name}: the memory holds {self.memory.memory_size} steps but cfg['rollouts'] is {self.config.rollouts}"
+            )
+        return make_on_policy_functions(
+            self.actor_critic, self.config, self.loss_function, self.action_space, num_envs, timesteps
+        )

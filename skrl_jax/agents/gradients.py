@@ -1,0 +1,100 @@
+"""One gradient step for every algorithm: loss -> gradients -> optax update -> new parameters.
+
+The learning rate lives in the optimizer state (``optax.inject_hyperparams``), so a schedule, the
+KL-adaptive rate or a multi-device reduction all go through the same path:
+
+    optimizer = make_optimizer(learning_rate=1e-3, grad_norm_clip=0.5)
+    opt_state = optimizer.init(params)
+    params, opt_state, loss, aux = gradient_step(loss_fn, optimizer, params, opt_state, batch)
+    opt_state = set_learning_rate(opt_state, 5e-4)
+
+Models trained by separate optimizers (skrl's separate policy and value models) are the top-level
+entries of one parameter dict, each with its own optimizer: ``make_optimizer(..., names=("policy",
+"value"))`` (``optax.multi_transform`` keyed by name).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import optax
+
+
+def _adam(learning_rate: float, grad_norm_clip: float) -> optax.GradientTransformation:
+    """skrl's JAX Adam: global-norm clipping (when > 0), Adam's scaling, then the learning rate."""
+
+    def make(learning_rate: Any) -> optax.GradientTransformation:
+        steps = [optax.scale_by_adam(), optax.scale_by_learning_rate(learning_rate)]
+        if grad_norm_clip > 0:
+            steps.insert(0, optax.clip_by_global_norm(grad_norm_clip))
+        return optax.chain(*steps)
+
+    return optax.inject_hyperparams(make)(learning_rate=learning_rate)
+
+
+def make_optimizer(
+    learning_rate: float, grad_norm_clip: float = 0.0, names: Sequence[str] | None = None
+) -> optax.GradientTransformation:
+    """Adam with the learning rate in its state.
+
+    Args:
+        learning_rate: the initial learning rate (``set_learning_rate`` changes it later).
+        grad_norm_clip: clip each optimizer's gradients to this global norm (0: no clipping).
+        names: when given, the parameters are a dict with these top-level entries and each gets
+            its own optimizer (its own moments, its own clipping norm), as separate models in skrl.
+    """
+    if names is None:
+        return _adam(learning_rate, grad_norm_clip)
+    optimizers = {name: _adam(learning_rate, grad_norm_clip) for name in names}
+    return optax.multi_transform(optimizers, {name: name for name in names})
+
+
+def _is_injected(node: Any) -> bool:
+    return isinstance(node, optax.InjectStatefulHyperparamsState)
+
+
+def set_learning_rate(opt_state: Any, learning_rate: jax.Array | float) -> Any:
+    """``opt_state`` with every optimizer's learning rate set to ``learning_rate`` (pure)."""
+
+    def replace(node: Any) -> Any:
+        if not _is_injected(node):
+            return node
+        current = node.hyperparams["learning_rate"]
+        value = jnp.asarray(learning_rate, current.dtype)
+        return node._replace(hyperparams={**node.hyperparams, "learning_rate": value})
+
+    return jax.tree.map(replace, opt_state, is_leaf=_is_injected)
+
+
+def get_learning_rate(opt_state: Any) -> jax.Array:
+    """The learning rate held in ``opt_state`` (the first optimizer's, when there are several)."""
+    found = [node for node in jax.tree.leaves(opt_state, is_leaf=_is_injected) if _is_injected(node)]
+    if not found:
+        raise ValueError("the optimizer state holds no learning rate: build the optimizer with make_optimizer")
+    return found[0].hyperparams["learning_rate"]
+
+
+def gradient_step(
+    loss_fn: Callable[..., tuple[jax.Array, Any]],
+    optimizer: optax.GradientTransformation,
+    params: Any,
+    opt_state: Any,
+    *args: Any,
+    axis_name: str | None = None,
+) -> tuple[Any, Any, jax.Array, Any]:
+    """One step of ``optimizer`` on ``loss_fn(params, *args) -> (loss, aux)`` (pure).
+
+    With ``axis_name`` the gradients are averaged over that mapped axis (``lax.pmean``) before
+    the optimizer sees them, so every device applies the same step.
+
+    Returns:
+        ``(new_params, new_opt_state, loss, aux)``.
+    """
+    (loss, aux), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, *args)
+    if axis_name is not None:
+        grads = jax.lax.pmean(grads, axis_name)
+    updates, opt_state = optimizer.update(grads, opt_state, params)
+    return optax.apply_updates(params, updates), opt_state, loss, aux

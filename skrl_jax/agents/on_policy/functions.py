@@ -1,0 +1,157 @@
+"""PPO, A2C and RPO as the agent interface: ``make_on_policy_functions`` -> ``AgentFunctions``.
+
+The state is ``AgentState(learner=OnPolicyLearner, memory=MemoryState)``; the memory is a
+rollout of ``rollouts`` rows, and ``update`` runs when it is full (every ``rollouts`` steps).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import gymnasium
+import jax
+import jax.numpy as jnp
+
+from skrl_jax.agents.core import AgentFunctions, AgentState, Transition, shape_rewards
+from skrl_jax.agents.on_policy.update import (
+    ActorCritic,
+    LossFunction,
+    OnPolicyConfig,
+    OnPolicyLearner,
+    Rollout,
+    init_learner,
+    make_act,
+    make_update,
+)
+from skrl_jax.memories.random import memory_add, memory_init
+from skrl_jax.models.greedy import greedy_actions
+from skrl_jax.utils.spaces import compute_space_size, sample_space
+
+# the metrics an on-policy update returns, under skrl's TensorBoard tags
+TRACKED_METRICS = {
+    "policy_loss": "Loss / Policy loss",
+    "value_loss": "Loss / Value loss",
+    "entropy_loss": "Loss / Entropy loss",
+    "stddev": "Policy / Standard deviation",
+    "learning_rate": "Learning / Learning rate",
+    "kl_divergence": "Policy / KL divergence",
+}
+
+
+def rollout_specs(observation_space: Any, action_space: Any) -> dict[str, tuple[int, Any]]:
+    """The tensors of a rollout memory: name -> (size, dtype), as skrl's on-policy agents create them."""
+    sizes = {
+        "states": compute_space_size(observation_space, occupied_size=True),
+        "actions": compute_space_size(action_space, occupied_size=True),
+        "rewards": 1,
+        "terminated": 1,
+        "truncated": 1,
+        "log_prob": 1,
+        "values": 1,
+        "next_states": compute_space_size(observation_space, occupied_size=True),
+    }
+    dtypes = {"terminated": jnp.bool_, "truncated": jnp.bool_}
+    return {name: (size, dtypes.get(name, jnp.float32)) for name, size in sizes.items()}
+
+
+def make_on_policy_functions(
+    models: ActorCritic,
+    config: OnPolicyConfig,
+    loss_function: LossFunction,
+    action_space: gymnasium.Space,
+    num_envs: int,
+    timesteps: int = 0,
+) -> AgentFunctions:
+    """The pure functions of an on-policy agent over ``num_envs`` environments.
+
+    ``timesteps`` is the trainer's total, which skrl passes to ``rewards_shaper``.
+    """
+    specs = rollout_specs(models.policy.observation_space, action_space)
+    act_step = make_act(models, config)
+    update_learner = make_update(models, config, loss_function)
+    extra_inputs = {} if config.alpha is None else {"alpha": config.alpha}
+
+    def init(key: jax.Array, params: Mapping[str, Any] | None = None) -> AgentState:
+        fresh = models.init(key, extra_inputs)
+        params = {name: (params or {}).get(name, fresh[name]) for name in models.names}
+        return AgentState(init_learner(models, config, params), memory_init(config.rollouts, num_envs, specs))
+
+    def policy_step(learner: OnPolicyLearner, observations: jax.Array, key: jax.Array):
+        step = act_step(learner, observations, key)
+        return step.actions, {"log_prob": step.log_prob, "values": step.values, "outputs": step.outputs}
+
+    def random_step(learner: OnPolicyLearner, observations: jax.Array, key: jax.Array, dtype: Any):
+        # skrl's random_timesteps: uniform actions from the space, scored by the policy
+        sample_key, act_key = jax.random.split(key)
+        batch = observations.shape[0]
+        taken = sample_space(action_space, sample_key, (batch,)).reshape(batch, -1).astype(jnp.float32)
+        step = act_step(learner, observations, act_key, taken_actions=taken)
+        return taken.astype(dtype), {"log_prob": step.log_prob, "values": step.values, "outputs": step.outputs}
+
+    def act(
+        state: AgentState, observations: jax.Array, key: jax.Array, timestep: jax.Array, deterministic: bool = False
+    ) -> tuple[jax.Array, dict[str, Any]]:
+        learner = state.learner
+        if deterministic:
+            actions, extras = policy_step(learner, observations, key)
+            return greedy_actions(models.policy, extras["outputs"]), extras
+        if not config.random_timesteps:
+            return policy_step(learner, observations, key)
+        dtype = jax.eval_shape(policy_step, learner, observations, key)[0].dtype
+        return jax.lax.cond(
+            timestep < config.random_timesteps,
+            lambda: random_step(learner, observations, key, dtype),
+            lambda: policy_step(learner, observations, key),
+        )
+
+    def record(state: AgentState, transition: Transition, extras: Mapping[str, Any], timestep: jax.Array) -> AgentState:
+        values = extras["values"]
+        rewards = shape_rewards(
+            transition,
+            timestep,
+            timesteps,
+            config.rewards_shaper,
+            config.discount_factor,
+            values if config.time_limit_bootstrap else None,
+        )
+        row = {
+            "states": transition.observations,
+            "actions": transition.actions,
+            "rewards": rewards,
+            "terminated": transition.terminated,
+            "truncated": transition.truncated,
+            "log_prob": extras["log_prob"],
+            "values": values,
+            "next_states": transition.next_observations,
+        }
+        return state._replace(memory=memory_add(state.memory, row))
+
+    def update(state: AgentState, key: jax.Array, timestep: jax.Array) -> tuple[AgentState, dict[str, jax.Array]]:
+        tensors = state.memory.tensors
+        last_row = (state.memory.index - 1) % config.rollouts
+        rollout = Rollout(
+            **{name: tensors[name] for name in Rollout._fields if name != "next_states"},
+            next_states=tensors["next_states"][last_row],
+        )
+        learner, metrics = update_learner(state.learner, rollout, key)
+        return state._replace(learner=learner), metrics
+
+    tags = {
+        name: tag
+        for name, tag in TRACKED_METRICS.items()
+        if not (name == "entropy_loss" and not config.entropy_loss_scale)
+        and not (name == "learning_rate" and config.scheduler is None)
+    }
+    return AgentFunctions(
+        init=init,
+        act=act,
+        record=record,
+        update=update,
+        update_interval=config.rollouts,
+        learning_starts=config.learning_starts,
+        metric_tags=tags,
+        describe_gradient_step=lambda index: (
+            f"epoch {index // config.mini_batches}, minibatch {index % config.mini_batches}"
+        ),
+    )
