@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from skrl_jax import config as library_config
 from skrl_jax.agents.core import AgentFunctions, AgentState, Transition
+from skrl_jax.utils.spaces import compute_space_size
 
 
 def merge_config(defaults: Mapping[str, Any], cfg: Mapping[str, Any] | None, owner: str) -> dict[str, Any]:
@@ -73,9 +75,11 @@ class Agent:
         self.resume_timestep = 0  # where the next SequentialTrainer.train() starts (set by load)
         self.updates = 0  # updates done (saved in checkpoints)
         self.key = library_config.default_key(1)  # acting and updating keys are folded from it
-        self.state: AgentState | None = None
+        self._state: AgentState | None = None
+        self._pending: tuple | None = None  # a recorded transition not yet written (see act)
         self.functions: AgentFunctions | None = None
         self._extras: Any = None
+        self._derived_keys: tuple | None = None
         self.tracking_data: dict[str, list[float]] = collections.defaultdict(list)
         self.episode_returns: list[float] = []
         self.episode_lengths: list[int] = []
@@ -84,6 +88,17 @@ class Agent:
         self._track_timesteps: collections.deque = collections.deque(maxlen=100)
         self._cumulative_rewards: np.ndarray | None = None
         self._cumulative_timesteps: np.ndarray | None = None
+
+    @property
+    def state(self) -> AgentState | None:
+        """The one pytree the agent's functions read and write (parameters, optimizer, memory, ...)."""
+        self._write_pending()
+        return self._state
+
+    @state.setter
+    def state(self, value: AgentState | None) -> None:
+        self._write_pending()
+        self._state = value
 
     # --- what a subclass provides ----------------------------------------------------------
 
@@ -154,38 +169,83 @@ class Agent:
             held = {name: model.params for name, model in self.parameter_keys().items() if model.params is not None}
             self.state = jax.jit(functions.init)(jax.random.fold_in(self.key, 2), held)
         self.functions = functions
-        self._compile(functions)
+        self._compile(functions, num_envs)
         self._bind()
         self.set_mode("eval")
 
-    def _compile(self, functions: AgentFunctions) -> None:
-        def act(learner, carry, observations, key, timestep, deterministic):
-            # acting reads only the learner and the carry: the memory is not passed to each step's call
-            state = AgentState(learner, None, carry)
+    def _compile(self, functions: AgentFunctions, num_envs: int) -> None:
+        """The compiled calls of the host loop. A step is one call: the transition recorded at the
+        previous step is written, then the agent acts (``_step_act``); an update writes the last
+        transition first (``_step_update``). The memory is donated: written in place, not copied."""
+
+        def act(learner, carry, observations, key, timestep, deterministic=False):
+            state = AgentState(learner, None, carry)  # acting reads only the learner and the carry
             return functions.act(state, observations, jax.random.fold_in(key, timestep), timestep, deterministic)
 
-        def record(learner, memory, carry, transition, extras, timestep):
-            state = functions.record(AgentState(learner, memory, carry), transition, extras, timestep)
-            return state.memory, state.carry
+        def record(memory, carry, pending):
+            # recording never reads the learner; a pending timestep < 0 is the placeholder of "nothing yet"
+            transition, extras, recorded_at = pending
 
-        def update(state, key, timestep):
-            return functions.update(state, jax.random.fold_in(key, timestep), timestep)
+            def write(memory, carry):
+                state = functions.record(AgentState(None, memory, carry), transition, extras, recorded_at)
+                return state.memory, state.carry
+
+            return jax.lax.cond(recorded_at >= 0, write, lambda memory, carry: (memory, carry), memory, carry)
+
+        def step_act(learner, memory, carry, pending, observations, key, timestep):
+            memory, carry = record(memory, carry, pending)
+            return memory, carry, act(learner, carry, observations, key, timestep)
+
+        def step_update(learner, memory, carry, pending, key, timestep):
+            memory, carry = record(memory, carry, pending)
+            return functions.update(AgentState(learner, memory, carry), jax.random.fold_in(key, timestep), timestep)
 
         self._act = jax.jit(act, static_argnames="deterministic")
-        # the memory is written in place (donated): recording does not copy the whole buffer
-        self._record = jax.jit(record, donate_argnums=1)
-        self._update = jax.jit(update)
+        self._record = jax.jit(record, donate_argnums=0)
+        self._step_act = jax.jit(step_act, donate_argnums=1)
+        self._step_update = jax.jit(step_update, donate_argnums=1)
+        self._nothing_pending = self._placeholder_transition(functions, num_envs)
+
+    def _placeholder_transition(self, functions: AgentFunctions, num_envs: int) -> tuple:
+        """A pending record of the shapes a real one has, marked as nothing (timestep -1), so the
+        first step runs the same compiled call as every other."""
+        size = compute_space_size(self.observation_space, occupied_size=True)
+        observations = jnp.zeros((num_envs, size), jnp.float32)
+        actions, extras = jax.eval_shape(
+            functions.act, self._state, observations, jax.random.key(0), jnp.zeros((), jnp.int32)
+        )
+        zeros = lambda shape: jnp.zeros(shape.shape, shape.dtype)  # noqa: E731
+        flags = jnp.zeros((num_envs, 1), bool)
+        rewards = jnp.zeros((num_envs, 1), jnp.float32)
+        transition = Transition(observations, zeros(actions), rewards, observations, flags, flags)
+        return transition, jax.tree.map(zeros, extras), -1
+
+    def _keys(self) -> tuple[jax.Array, jax.Array]:
+        """The acting and updating keys (each step folds its timestep in), derived once per ``self.key``."""
+        if self._derived_keys is None or self._derived_keys[0] is not self.key:
+            self._derived_keys = (self.key, jax.random.fold_in(self.key, 0), jax.random.fold_in(self.key, 1))
+        return self._derived_keys[1], self._derived_keys[2]
 
     def _require_init(self, what: str) -> None:
-        if self.state is None:
+        if self._state is None:
             raise RuntimeError(f"call {type(self).__name__}.init() before {what}")
 
     def act(self, states: Any, timestep: int, timesteps: int, deterministic: bool = False) -> tuple[Any, Any, dict]:
-        """skrl's ``(actions, log_prob, outputs)`` from one compiled call (``deterministic``: the greedy action)."""
+        """skrl's ``(actions, log_prob, outputs)`` from one compiled call (``deterministic``: the greedy action).
+
+        The transition recorded at the previous step is written to the memory in that same call.
+        """
         self._require_init("act()")
-        state = self.state
-        key = jax.random.fold_in(self.key, 0)
-        actions, self._extras = self._act(state.learner, state.carry, states, key, timestep, deterministic)
+        act_key, _ = self._keys()
+        if deterministic or self.memory is None:
+            state = self.state
+            actions, self._extras = self._act(state.learner, state.carry, states, act_key, timestep, deterministic)
+        else:
+            state, pending = self._state, self._take_pending()
+            memory, carry, (actions, self._extras) = self._step_act(
+                state.learner, state.memory, state.carry, pending, states, act_key, timestep
+            )
+            self._state = state._replace(memory=memory, carry=carry)
         return actions, self._extras.get("log_prob"), self._extras.get("outputs", {})
 
     def record_transition(
@@ -200,16 +260,33 @@ class Agent:
         timestep: int,
         timesteps: int,
     ) -> None:
-        """Track episode statistics and record the transition into the memory (one compiled call)."""
+        """Track episode statistics and record the transition into the memory.
+
+        The write happens in the next ``act`` call's compiled call (one call per step), or as
+        soon as the state is read (``agent.state``, ``memory.state``, an update, a checkpoint).
+        """
         self.track_episodes(rewards, terminated, truncated, timestep)
         if self.memory is None:
             return
         if self._extras is None:
             raise RuntimeError(f"{type(self).__name__}.record_transition() needs the act() call of the same step first")
-        transition = Transition(states, actions, rewards, next_states, terminated, truncated)
-        state = self.state
-        memory, carry = self._record(state.learner, state.memory, state.carry, transition, self._extras, timestep)
-        self.state = state._replace(memory=memory, carry=carry)
+        self._write_pending()
+        self._pending = (
+            Transition(states, actions, rewards, next_states, terminated, truncated),
+            self._extras,
+            timestep,
+        )
+
+    def _take_pending(self) -> tuple:
+        pending, self._pending = self._pending, None
+        return pending if pending is not None else self._nothing_pending
+
+    def _write_pending(self) -> None:
+        if self._pending is None:
+            return
+        state = self._state
+        memory, carry = self._record(state.memory, state.carry, self._take_pending())
+        self._state = state._replace(memory=memory, carry=carry)
 
     def pre_interaction(self, timestep: int, timesteps: int) -> None:
         pass
@@ -235,15 +312,19 @@ class Agent:
         kept and ``FloatingPointError`` names the timestep and the gradient step.
         """
         self._require_init("update()")
-        state, metrics = self._update(self.state, jax.random.fold_in(self.key, 1), timestep)
+        before, pending = self._state, self._take_pending()
+        state, metrics = self._step_update(
+            before.learner, before.memory, before.carry, pending, self._keys()[1], timestep
+        )
         metrics = {name: np.asarray(value).item() for name, value in jax.device_get(metrics).items()}
         if metrics["nan_at"] >= 0:
+            self._state = state._replace(learner=before.learner)
             raise FloatingPointError(
                 f"{type(self).__name__}: the loss became NaN/inf at timestep {timestep} (update {self.updates}, "
                 f"{self.functions.describe_gradient_step(int(metrics['nan_at']))}); the parameters from before this "
                 "update are kept"
             )
-        self.state = state
+        self._state = state
         self.updates += 1
         for name, tag in self.functions.metric_tags.items():
             if np.isfinite(metrics[name]):

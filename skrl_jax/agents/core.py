@@ -66,9 +66,9 @@ class AgentFunctions(NamedTuple):
     act: ``act(state, observations, key, timestep, deterministic=False) -> (actions, extras)``;
         ``extras`` is a dict (``log_prob``, ``values``, ``outputs``, ...) that ``record`` gets
         back; ``deterministic`` (static) asks for the greedy action, for evaluation.
-    record: ``record(state, transition, extras, timestep) -> state``; it changes only
-        ``state.memory`` and ``state.carry`` (the host loop relies on it to update the buffer
-        in place).
+    record: ``record(state, transition, extras, timestep) -> state``; it reads and changes only
+        ``state.memory`` and ``state.carry``: the host loop passes the state without its learner
+        (``None``) and writes the buffer in place.
     update: ``update(state, key, timestep) -> (state, metrics)``; ``metrics`` is a dict of
         scalars and always has ``nan_at``: the index of the first gradient step whose loss was
         not finite, -1 if none (the caller decides what to do with the returned state).

@@ -9,7 +9,6 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from gymnasium import spaces
 
 from skrl_jax.models.module import ModelModule, shared_calls
@@ -220,7 +219,8 @@ class Model:
             states = flatten_sample(space, states)
         if not hasattr(states, "shape") or not hasattr(states, "dtype"):
             states = jnp.asarray(states)
-        if np.dtype(states.dtype).kind not in "fiub":
+        floating = jnp.issubdtype(states.dtype, jnp.floating)
+        if not (floating or jnp.issubdtype(states.dtype, jnp.integer) or jnp.issubdtype(states.dtype, jnp.bool_)):
             raise TypeError(
                 f"{type(self).__name__} expected real-valued observations for {_describe_space(space)}, "
                 f"got dtype {states.dtype}"
@@ -236,7 +236,7 @@ class Model:
                 f"{type(self).__name__} expected observations of shape (..., {self.observation_size}) "
                 f"for {_describe_space(space)}, got shape {tuple(states.shape)}"
             )
-        if np.dtype(states.dtype).kind != "f":
+        if not floating:
             states = jnp.asarray(states, dtype=jnp.float32)
         inputs["states"] = states
         return inputs
