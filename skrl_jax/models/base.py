@@ -1,28 +1,26 @@
-"""``Model``: a thin object over the pure pair ``init`` / ``apply(params, inputs, role)``."""
+"""``Model``: a thin object over the pure pair ``init`` / ``apply(params, inputs, role)``.
+
+Its parts live beside it: roles (``roles.py``), inputs (``inputs.py``), parameters held for
+agents, checkpoints and ``parameter_roles`` (``parameters.py``); the linen module that runs the
+user's layers and the joint-call memo (``module.py``).
+"""
 
 from __future__ import annotations
 
 import functools
-import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-from gymnasium import spaces
 
+from skrl_jax.models.inputs import ObservationInputs
 from skrl_jax.models.module import ModelModule, shared_calls
-from skrl_jax.utils.spaces import check_space, compute_space_size, flatten_sample, sample_space
+from skrl_jax.models.parameters import ParameterStore
+from skrl_jax.models.roles import RoleRegistry, RoleSpec
+from skrl_jax.utils.spaces import check_space, compute_space_size
 
 Role = str | tuple[str, ...]
-
-
-class RoleSpec(NamedTuple):
-    """What a mixin constructor declared: its role name, its class and its settings."""
-
-    role: str
-    mixin: type
-    config: Any
 
 
 class _JointPass(NamedTuple):
@@ -45,11 +43,7 @@ def _is_traced(tree: Any) -> bool:
     return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(tree))
 
 
-def _describe_space(space: Any) -> str:
-    return f"{space}" if space is not None else "None"
-
-
-class Model:
+class Model(RoleRegistry, ObservationInputs, ParameterStore):
     """Base class of every skrl_jax model (subclass it together with the mixins, as in skrl).
 
     A subclass declares its layers in ``setup()`` with ``flax.linen`` and returns, from
@@ -115,140 +109,6 @@ class Model:
     def compute(self, inputs: Mapping[str, Any], role: str = "") -> Any:
         """What the role's mixin expects, e.g. ``(mean_actions, log_std, outputs)`` for a Gaussian policy."""
         raise NotImplementedError(f"{type(self).__name__} must define compute(inputs, role)")
-
-    # --- roles --------------------------------------------------------------------------
-
-    def _register_role(self, mixin: type, role: str, config: Any) -> None:
-        if not isinstance(role, str):
-            raise TypeError(f"{mixin.__name__}: role must be a string, got {role!r}")
-        for spec in self._role_specs:
-            if spec.role == role and spec.mixin is mixin:
-                raise ValueError(
-                    f"{mixin.__name__} is used more than once in {type(self).__name__} with role {role!r}: "
-                    f"pass a distinct role to each {mixin.__name__}.__init__ call (e.g. role='critic_1', role='critic_2')"
-                )
-            if spec.role == role and role:
-                raise ValueError(
-                    f"role {role!r} of {type(self).__name__} is declared by both {spec.mixin.__name__} and {mixin.__name__}"
-                )
-        self._role_specs.append(RoleSpec(role, mixin, config))
-        if self._overrides_act():
-            parameters = inspect.signature(type(self).act).parameters.values()
-            names = {p.name for p in parameters}
-            if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters) and not {"params", "key"} <= names:
-                raise TypeError(
-                    f"{type(self).__name__}.act overrides Model.act but does not accept params and key: "
-                    "define it as act(self, inputs, role, **kwargs) and pass **kwargs on to the mixin's act"
-                )
-
-    @property
-    def roles(self) -> tuple[str, ...]:
-        """The role names declared by the mixin constructors, in declaration order."""
-        return tuple(spec.role for spec in self._role_specs)
-
-    def _overrides_act(self) -> bool:
-        for cls in type(self).__mro__:
-            if "act" in cls.__dict__:
-                return not cls.__module__.startswith("skrl_jax.models.")
-        return False
-
-    def _spec_for(self, role: str, mixin: type | None = None) -> RoleSpec:
-        """The mixin declaration that serves ``role`` (``mixin`` is the class whose act was called)."""
-        if not self._role_specs:
-            raise TypeError(
-                f"{type(self).__name__} declares no mixin: call a mixin constructor (e.g. "
-                "GaussianMixin.__init__(self, ...)) in __init__ after Model.__init__"
-            )
-        if not isinstance(role, str):
-            raise TypeError(f"role must be a Python string, got {type(role).__name__} {role!r}")
-        named = [spec for spec in self._role_specs if spec.role == role]
-        if named:
-            return named[0]
-        if len(self._role_specs) == 1:
-            return self._role_specs[0]
-        if mixin is not None and self._overrides_act():
-            own = [spec for spec in self._role_specs if spec.mixin is mixin]
-            if len(own) == 1:
-                return own[0]
-        unnamed = [spec for spec in self._role_specs if not spec.role]
-        if len(unnamed) == 1 and mixin is None:
-            return unnamed[0]
-        declared = ", ".join(f"{s.role!r} ({s.mixin.__name__})" for s in self._role_specs)
-        raise ValueError(
-            f"unknown role {role!r} for {type(self).__name__}: the declared roles are {declared}; "
-            "pass role=... to each mixin constructor, or override act() to dispatch by role"
-        )
-
-    def _check_roles(self, roles: Sequence[str]) -> None:
-        names = [spec.role for spec in self._role_specs]
-        for role in roles:
-            if not isinstance(role, str):
-                raise TypeError(
-                    f"role must be a Python string or a tuple of strings, got {type(role).__name__} {role!r}"
-                )
-            if len(names) > 1 and all(names) and role not in names:
-                raise ValueError(
-                    f"unknown role {role!r} for {type(self).__name__}: the declared roles are "
-                    + ", ".join(repr(n) for n in names)
-                )
-
-    def _default_roles(self) -> tuple[str, ...]:
-        names = tuple(dict.fromkeys(spec.role for spec in self._role_specs))
-        if len(self._role_specs) > 1 and "" in names:
-            raise ValueError(
-                f"{type(self).__name__} has mixins declared without a role, so it cannot tell which roles "
-                "to initialise: pass role=... to the mixin constructors or roles=(...) to init()"
-            )
-        return names or ("",)
-
-    # --- inputs -------------------------------------------------------------------------
-
-    def _prepare_inputs(self, inputs: Any) -> dict[str, Any]:
-        """skrl's inputs dict with ``states`` as a float array of shape ``(..., observation_size)``."""
-        if isinstance(inputs, Mapping) and not self._is_observation_dict(inputs):
-            if "states" not in inputs:
-                raise KeyError(
-                    f"inputs has no 'states' entry (keys: {sorted(inputs)}); pass {{'states': observations}}"
-                )
-            inputs = dict(inputs)
-        else:
-            inputs = {"states": inputs}
-        states = inputs["states"]
-        space = self.observation_space
-        if isinstance(space, (spaces.Dict, spaces.Tuple)) and isinstance(states, (Mapping, tuple, list)):
-            states = flatten_sample(space, states)
-        if not hasattr(states, "shape") or not hasattr(states, "dtype"):
-            states = jnp.asarray(states)
-        floating = jnp.issubdtype(states.dtype, jnp.floating)
-        if not (floating or jnp.issubdtype(states.dtype, jnp.integer) or jnp.issubdtype(states.dtype, jnp.bool_)):
-            raise TypeError(
-                f"{type(self).__name__} expected real-valued observations for {_describe_space(space)}, "
-                f"got dtype {states.dtype}"
-            )
-        if (
-            isinstance(space, spaces.Box)
-            and len(space.shape) > 1
-            and tuple(states.shape[-len(space.shape) :]) == space.shape
-        ):
-            states = jnp.reshape(states, (*states.shape[: -len(space.shape)], self.observation_size))
-        if states.ndim == 0 or states.shape[-1] != self.observation_size:
-            raise ValueError(
-                f"{type(self).__name__} expected observations of shape (..., {self.observation_size}) "
-                f"for {_describe_space(space)}, got shape {tuple(states.shape)}"
-            )
-        if not floating:
-            states = jnp.asarray(states, dtype=jnp.float32)
-        inputs["states"] = states
-        return inputs
-
-    def _is_observation_dict(self, inputs: Mapping) -> bool:
-        space = self.observation_space
-        return isinstance(space, spaces.Dict) and "states" not in inputs and set(inputs) == set(space.spaces)
-
-    def sample_inputs(self, key: jax.Array, batch_shape: tuple[int, ...] = (1,)) -> dict[str, jax.Array]:
-        """A random ``{"states": ...}`` drawn purely from ``key`` over the observation space."""
-        sample = sample_space(self.observation_space, key, batch_shape)
-        return self._prepare_inputs({"states": flatten_sample(self.observation_space, sample)})
 
     # --- the pure functions -------------------------------------------------------------
 
@@ -434,107 +294,3 @@ class Model:
 
             self._eager_act = jax.jit(pure_act, static_argnames="role")
         return self._eager_act(params, self._prepare_inputs(inputs), key, role=role)
-
-    # --- parameters held for the agents ---------------------------------------------------
-
-    @property
-    def params(self) -> Any:
-        """The current parameters: the agent's, once an agent trains this model (one place holds them)."""
-        if self._params_binding is not None:
-            return self._params_binding[0]()
-        return self._params
-
-    @params.setter
-    def params(self, value: Any) -> None:
-        if self._params_binding is not None:
-            self._params_binding[1](value)
-        else:
-            self._params = value
-
-    def bind_params(self, read: Callable[[], Any] | None, write: Callable[[Any], None] | None = None) -> None:
-        """Make ``model.params`` read (and assign through) another holder: an agent calls this so
-        that its state is the one place the parameters live. ``bind_params(None)`` unbinds, keeping
-        the current parameters."""
-        if read is None:
-            self._params, self._params_binding = self.params, None
-        else:
-            self._params_binding = (read, write or self._refuse_params_write)
-
-    def _refuse_params_write(self, value: Any) -> None:
-        raise AttributeError(
-            f"the parameters of {type(self).__name__} are held by an agent that does not accept new ones"
-        )
-
-    def init_state_dict(self, role: str = "", inputs: Any = None, key: jax.Array | None = None) -> Model:
-        """Initialise ``self.params`` (skrl's name); ``role`` is accepted for compatibility and
-        every declared role is initialised. Returns the model."""
-        key = jax.random.key(0) if key is None else key
-        self.params = self.init(key, inputs)
-        self._eager_key = jax.random.fold_in(key, 1)
-        self._eager_calls = 0
-        return self
-
-    def save(self, path: str, params: Any = None) -> None:
-        """Write the parameters (``self.params`` by default) to ``path`` in flax's msgpack format.
-
-        The write is atomic: a crash during it leaves an existing file at ``path`` as it was.
-        """
-        from skrl_jax.utils.checkpoints import save_checkpoint
-
-        params = self.params if params is None else params
-        if params is None:
-            raise RuntimeError(f"{type(self).__name__} has no parameters to save: call init_state_dict() first")
-        save_checkpoint(path, params, "model", {"model": type(self).__name__})
-
-    def load(self, path: str) -> Any:
-        """Read parameters saved by ``save`` (or skrl's ``.flax`` file of a model with the same
-        layer names) into ``self.params``, after checking names, shapes and dtypes. Returns them."""
-        from skrl_jax.utils.checkpoints import CheckpointError, read_payload, restore
-
-        target = self.params if self.params is not None else jax.eval_shape(self.init, jax.random.key(0))
-        target = jax.tree.map(lambda x: jnp.zeros(x.shape, x.dtype), target)
-        payload = read_payload(path)
-        if isinstance(payload, Mapping) and payload.get("format") == "skrl_jax":
-            if payload.get("kind") != "model":
-                raise CheckpointError(f"{path} holds a {payload.get('kind')!r} checkpoint, not a model's parameters")
-            state = payload["state"]
-        elif isinstance(payload, Mapping):
-            # skrl's JAX models save flax's variables dict, {"params": {...}}
-            state = payload["params"] if set(payload) == {"params"} else payload
-        else:
-            raise CheckpointError(f"{path} does not hold a parameter tree (found {type(payload).__name__})")
-        self.params = restore(target, state, f"{path} ({type(self).__name__})")
-        return self.params
-
-    def parameter_roles(self, params: Any = None) -> dict[str, frozenset[str]]:
-        """Which roles read each top-level parameter subtree, e.g. ``{"net": {"policy", "value"}}``.
-
-        Found by tracing ``apply`` for every declared role and following which parameters
-        its output depends on.
-        """
-        params = params if params is not None else self.params
-        if params is None:
-            params = jax.eval_shape(self.init, jax.random.key(0))
-        roles = self._default_roles()
-        inputs = jax.eval_shape(self.sample_inputs, jax.random.key(0))
-        readers: dict[str, set[str]] = {name: set() for name in params}
-        for role in roles:
-            leaves_with_paths, _ = jax.tree_util.tree_flatten_with_path(params)
-            used = _inputs_read(lambda p, x, role=role: self.apply(p, x, role), params, inputs)
-            for (path, _), read in zip(leaves_with_paths, used):
-                if read:
-                    readers[path[0].key].add(role)
-        return {name: frozenset(found) for name, found in readers.items()}
-
-
-def _inputs_read(function: Any, params: Any, inputs: Any) -> list[bool]:
-    """For each leaf of ``params``: does ``function(params, inputs)``'s output depend on it?"""
-    closed = jax.make_jaxpr(function)(params, inputs)
-    jaxpr = closed.jaxpr
-    var_type = jax.extend.core.Var if hasattr(jax, "extend") else type(jaxpr.invars[0])
-    live = {v for v in jaxpr.outvars if isinstance(v, var_type)}
-    for equation in reversed(jaxpr.eqns):
-        if equation.effects or any(v in live for v in equation.outvars):
-            live.update(v for v in equation.invars if isinstance(v, var_type))
-    num_params = len(jax.tree.leaves(params))
-    return [v in live for v in jaxpr.invars[:num_params]]

@@ -21,7 +21,17 @@ import numpy as np
 # where Model and the mixins live: their placeholder methods are not a model's own
 BASE_MODULES = frozenset(
     f"skrl_jax.models.{name}"
-    for name in ("base", "mixin", "gaussian", "deterministic", "categorical", "multivariate_gaussian")
+    for name in (
+        "base",
+        "roles",
+        "inputs",
+        "parameters",
+        "mixin",
+        "gaussian",
+        "deterministic",
+        "categorical",
+        "multivariate_gaussian",
+    )
 )
 
 
