@@ -5,11 +5,13 @@ minibatches, lr 5e-4 with KL-adaptive scheduler, 32-32 ELU networks, running sca
 JAX PPO runs in a subprocess, ours in this process: once with separate policy / value models
 (skrl's example) and once with one shared model. Timing includes compilation.
 
-Run: python benchmarks/host_speed.py [--env-steps 20000]   (needs `pip install "skrl[jax]==1.4.3"`)
+Run: python benchmarks/host_speed.py [--env-steps 20000]   (needs `pip install "skrl[jax]==1.4.3"`, here or in a
+bench venv whose python SKRL_PYTHON names)
 """
 
 import argparse
 import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -117,13 +119,25 @@ def run_ours(shared: bool, env_steps: int) -> float:
     return env_steps / (time.perf_counter() - start)
 
 
+def skrl_python() -> str | None:
+    """The interpreter that runs skrl: $SKRL_PYTHON (a bench venv's python) or this one if skrl imports."""
+    python = os.environ.get("SKRL_PYTHON")
+    if python:
+        return python
+    return sys.executable if importlib.util.find_spec("skrl") is not None else None
+
+
 def run_skrl(env_steps: int) -> float | None:
-    if importlib.util.find_spec("skrl") is None:
-        print('skrl is not installed: pip install "skrl[jax]==1.4.3" to measure it side by side')
+    python = skrl_python()
+    if python is None:
+        print(
+            'skrl is not installed: pip install "skrl[jax]==1.4.3" here, or in a bench venv named by SKRL_PYTHON=<its python>, '
+            "to measure it side by side"
+        )
         return None
     script = Path(__file__).resolve().parent / "skrl_cartpole_ppo.py"
     output = subprocess.run(
-        [sys.executable, str(script), str(env_steps // NUM_ENVS)], capture_output=True, text=True, check=True
+        [python, str(script), str(env_steps // NUM_ENVS)], capture_output=True, text=True, check=True
     ).stdout
     match = re.search(r"env_steps=(\d+) seconds=([\d.]+)", output)
     return int(match.group(1)) / float(match.group(2))

@@ -283,7 +283,7 @@ def test_models_and_memory_read_the_agents_state():
     agent.init()
     fill(agent, 4, 2)
     agent.update(3, 4)
-    assert model.params is agent.state.learner.params["policy"] and memory.state is agent.state.memory
+    assert model.params is agent.state.learner.params["policy"] and memory.state is agent.state.memory.rollout
     zeros = jax.tree.map(jnp.zeros_like, model.params)
     model.params = zeros  # assigning through the model changes the agent's parameters
     chex.assert_trees_all_equal(agent.state.learner.params["policy"], zeros)

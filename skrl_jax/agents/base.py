@@ -131,9 +131,14 @@ class Agent:
                 lambda value, name=name: self._set_params(name, value),
             )
         if self.memory is not None and hasattr(self.memory, "bind_state"):
-            self.memory.bind_state(
-                lambda: self.state.memory, lambda memory: setattr(self, "state", self.state._replace(memory=memory))
-            )
+            self.memory.bind_state(self._memory_buffer, self._set_memory_buffer)
+
+    def _memory_buffer(self) -> Any:
+        """The part of ``state.memory`` that the user's memory object shows (all of it by default)."""
+        return self.state.memory
+
+    def _set_memory_buffer(self, buffer: Any) -> None:
+        self.state = self.state._replace(memory=buffer)
 
     # --- skrl's API ----------------------------------------------------------------------
 

@@ -46,7 +46,7 @@ def make_optimizer(
         names: when given, the parameters are a dict with these top-level entries and each gets
             its own optimizer (its own moments, its own clipping norm), as separate models in skrl.
     """
-    if names is None:
+    if names is None or len(names) == 1:  # one optimizer for the whole tree: no partition needed
         return _adam(learning_rate, grad_norm_clip)
     optimizers = {name: _adam(learning_rate, grad_norm_clip) for name in names}
     return optax.multi_transform(optimizers, {name: name for name in names})

@@ -236,7 +236,9 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
 
         ``compute`` runs for all roles in one joint call (a shared trunk is computed once, forward
         and backward), then the model's own ``act`` (a user's override included) runs for each
-        role and is answered from that pass. Role ``i`` samples with ``fold_in(key, i)``.
+        role and is answered from that pass. The first role that samples uses ``key`` (after the
+        split that gives ``compute`` its ``inputs["key"]``), a later sampling role ``i`` uses
+        ``fold_in(key, i)``, and deterministic roles get no key.
 
         Args:
             compute_dtype: e.g. ``jnp.bfloat16``: the forward pass runs in that dtype on a cast of
@@ -244,12 +246,19 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
                 float32 before the distributions (mixed precision).
         """
         roles = tuple(roles)
-        needs_key = any(self._spec_for(name).mixin.needs_key for name in roles)
+        sampling = [self._spec_for(name).mixin.needs_key for name in roles]
+        needs_key = any(sampling)
         if params is None or (key is None and needs_key):
             if compute_dtype is not None:
                 raise ValueError("joint_act with compute_dtype needs params and key")
             return self._act_eagerly(inputs, roles, params, key)
         inputs, key = self._split_compute_key(self._prepare_inputs(inputs), key)
+        # the first sampling role gets the key, a later one (index i) fold_in(key, i), a deterministic one none
+        first = sampling.index(True) if needs_key and key is not None else -1
+        keys = [
+            key if index == first else jax.random.fold_in(key, index) if samples and key is not None else None
+            for index, samples in enumerate(sampling)
+        ]
         if compute_dtype is None:
             outputs = self.apply(params, inputs, roles)
         else:
@@ -258,10 +267,7 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
             outputs = _cast_floating(outputs, jnp.float32)
         previous, self._joint = self._joint, _JointPass(params, inputs, outputs)
         try:
-            return {
-                name: self.act(inputs, name, params=params, key=None if key is None else jax.random.fold_in(key, index))
-                for index, name in enumerate(roles)
-            }
+            return {name: self.act(inputs, name, params=params, key=role_key) for name, role_key in zip(roles, keys)}
         finally:
             self._joint = previous
 

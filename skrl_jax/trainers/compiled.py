@@ -186,7 +186,7 @@ class CompiledTrainer:
                 episode_return=jnp.where(count > 0, (returns * done).sum() / jnp.maximum(count, 1), jnp.nan),
                 episode_length=jnp.where(count > 0, (lengths * done).sum() / jnp.maximum(count, 1), jnp.nan),
                 episodes=count,
-                params_finite=finite_tree(agent_state.learner),
+                params_finite=finite_tree(agent_state.learner.params),
             )
             return RunnerState(agent_state, env_state, observations, key, timestep), metrics
 

@@ -98,6 +98,12 @@ class OnPolicyAgent(Agent):
     def loss_settings(self, cfg: Mapping[str, Any]) -> Any:
         return None
 
+    def _memory_buffer(self) -> Any:
+        return self.state.memory.rollout
+
+    def _set_memory_buffer(self, buffer: Any) -> None:
+        self.state = self.state._replace(memory=self.state.memory._replace(rollout=buffer))
+
     def memory_specs(self) -> dict[str, tuple[int, Any]]:
         return rollout_specs(self.observation_space, self.action_space)
 

@@ -1,13 +1,14 @@
 """PPO, A2C and RPO as the agent interface: ``make_on_policy_functions`` -> ``AgentFunctions``.
 
-The state is ``AgentState(learner=OnPolicyLearner, memory=MemoryState)``; the memory is a
-rollout of ``rollouts`` rows, and ``update`` runs when it is full (every ``rollouts`` steps).
+The state is ``AgentState(learner=OnPolicyLearner, memory=RolloutMemory)``: a rollout of
+``rollouts`` rows (``MemoryState``) and the observations that followed its last step;
+``update`` runs when it is full (every ``rollouts`` steps).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import gymnasium
 import jax
@@ -24,7 +25,7 @@ from skrl_jax.agents.on_policy.update import (
     make_act,
     make_update,
 )
-from skrl_jax.memories.random import memory_add, memory_init
+from skrl_jax.memories.random import MemoryState, memory_add, memory_init
 from skrl_jax.models.greedy import greedy_actions
 from skrl_jax.utils.spaces import compute_space_size, sample_space
 
@@ -39,6 +40,14 @@ TRACKED_METRICS = {
 }
 
 
+class RolloutMemory(NamedTuple):
+    """What an on-policy agent records: the rollout, and the observations after its last step
+    (``(num_envs, observation_size)``, for the value that bootstraps GAE)."""
+
+    rollout: MemoryState
+    next_states: jax.Array
+
+
 def rollout_specs(observation_space: Any, action_space: Any) -> dict[str, tuple[int, Any]]:
     """The tensors of a rollout memory: name -> (size, dtype), as skrl's on-policy agents create them."""
     sizes = {
@@ -49,7 +58,6 @@ def rollout_specs(observation_space: Any, action_space: Any) -> dict[str, tuple[
         "truncated": 1,
         "log_prob": 1,
         "values": 1,
-        "next_states": compute_space_size(observation_space, occupied_size=True),
     }
     dtypes = {"terminated": jnp.bool_, "truncated": jnp.bool_}
     return {name: (size, dtypes.get(name, jnp.float32)) for name, size in sizes.items()}
@@ -75,7 +83,11 @@ def make_on_policy_functions(
     def init(key: jax.Array, params: Mapping[str, Any] | None = None) -> AgentState:
         fresh = models.init(key, extra_inputs)
         params = {name: (params or {}).get(name, fresh[name]) for name in models.names}
-        return AgentState(init_learner(models, config, params), memory_init(config.rollouts, num_envs, specs))
+        observation_size = compute_space_size(models.policy.observation_space, occupied_size=True)
+        memory = RolloutMemory(
+            memory_init(config.rollouts, num_envs, specs), jnp.zeros((num_envs, observation_size), jnp.float32)
+        )
+        return AgentState(init_learner(models, config, params), memory)
 
     def policy_step(learner: OnPolicyLearner, observations: jax.Array, key: jax.Array):
         step = act_step(learner, observations, key)
@@ -105,7 +117,7 @@ def make_on_policy_functions(
             lambda: policy_step(learner, observations, key),
         )
 
-    def record(state: AgentState, transition: Transition, extras: Mapping[str, Any], timestep: jax.Array) -> AgentState:
+    def rows(transition: Transition, extras: Mapping[str, Any], timestep: jax.Array) -> dict[str, jax.Array]:
         values = extras["values"]
         rewards = shape_rewards(
             transition,
@@ -115,7 +127,7 @@ def make_on_policy_functions(
             config.discount_factor,
             values if config.time_limit_bootstrap else None,
         )
-        row = {
+        return {
             "states": transition.observations,
             "actions": transition.actions,
             "rewards": rewards,
@@ -123,16 +135,18 @@ def make_on_policy_functions(
             "truncated": transition.truncated,
             "log_prob": extras["log_prob"],
             "values": values,
-            "next_states": transition.next_observations,
         }
-        return state._replace(memory=memory_add(state.memory, row))
+
+    def record(state: AgentState, transition: Transition, extras: Mapping[str, Any], timestep: jax.Array) -> AgentState:
+        rollout = memory_add(state.memory.rollout, rows(transition, extras, timestep))
+        next_states = jnp.reshape(transition.next_observations, state.memory.next_states.shape)
+        return state._replace(memory=RolloutMemory(rollout, next_states.astype(jnp.float32)))
 
     def update(state: AgentState, key: jax.Array, timestep: jax.Array) -> tuple[AgentState, dict[str, jax.Array]]:
-        tensors = state.memory.tensors
-        last_row = (state.memory.index - 1) % config.rollouts
+        tensors = state.memory.rollout.tensors
         rollout = Rollout(
             **{name: tensors[name] for name in Rollout._fields if name != "next_states"},
-            next_states=tensors["next_states"][last_row],
+            next_states=state.memory.next_states,
         )
         learner, metrics = update_learner(state.learner, rollout, key)
         return state._replace(learner=learner), metrics
