@@ -44,12 +44,25 @@ def memory_add(state: MemoryState, samples: Mapping[str, jax.Array]) -> MemorySt
     return MemoryState(tensors, index % memory_size, state.filled | (index >= memory_size))
 
 
-def memory_sample(state: MemoryState, key: jax.Array, names: Sequence[str], batch_size: int) -> dict[str, jax.Array]:
-    """``batch_size`` transitions drawn uniformly (with replacement) from the filled part, each ``(batch_size, size)``."""
+def memory_sample(
+    state: MemoryState, key: jax.Array, names: Sequence[str], batch_size: int, replacement: bool = True
+) -> dict[str, jax.Array]:
+    """``batch_size`` transitions drawn uniformly from the filled part, each ``(batch_size, size)`` (pure).
+
+    With ``replacement=False`` no transition is drawn twice (Gumbel top-k over the whole buffer,
+    so each draw costs time in the buffer's size); the agents check that the filled part then
+    holds at least ``batch_size`` transitions.
+    """
     first = state.tensors[names[0]]
     memory_size, num_envs = first.shape[:2]
     rows = jnp.where(state.filled, memory_size, state.index)
-    flat_index = jax.random.randint(key, (batch_size,), 0, jnp.maximum(rows, 1) * num_envs)
+    filled = jnp.maximum(rows, 1) * num_envs
+    if replacement:
+        flat_index = jax.random.randint(key, (batch_size,), 0, filled)
+    else:
+        scores = jax.random.gumbel(key, (memory_size * num_envs,))
+        scores = jnp.where(jnp.arange(memory_size * num_envs) < filled, scores, -jnp.inf)
+        flat_index = jax.lax.top_k(scores, batch_size)[1]
     return {name: state.tensors[name].reshape(memory_size * num_envs, -1)[flat_index] for name in names}
 
 
@@ -143,6 +156,6 @@ class RandomMemory:
     def sample(self, names: Sequence[str], batch_size: int, mini_batches: int = 1) -> list[list[jax.Array]]:
         """``batch_size`` random samples (host convenience; the key advances on the host)."""
         self._key, key = jax.random.split(self._key)
-        sampled = memory_sample(self.state, key, names, batch_size)
+        sampled = memory_sample(self.state, key, names, batch_size, self.replacement)
         batches = np.array_split(np.arange(batch_size), mini_batches)
         return [[sampled[name][batch] for name in names] for batch in batches]

@@ -66,6 +66,14 @@ class ObservationInputs:
         return isinstance(space, spaces.Dict) and "states" not in inputs and set(inputs) == set(space.spaces)
 
     def sample_inputs(self, key: jax.Array, batch_shape: tuple[int, ...] = (1,)) -> dict[str, jax.Array]:
-        """A random ``{"states": ...}`` drawn purely from ``key`` over the observation space."""
-        sample = sample_space(self.observation_space, key, batch_shape)
-        return self._prepare_inputs({"states": flatten_sample(self.observation_space, sample)})
+        """Random inputs drawn purely from ``key``: ``states`` over the observation space and, when
+        the model has an action space, ``taken_actions`` over it (what a critic's ``compute``
+        reads), both in skrl's flat layout."""
+        states_key, actions_key = jax.random.split(key)
+        sample = sample_space(self.observation_space, states_key, batch_shape)
+        inputs = {"states": flatten_sample(self.observation_space, sample)}
+        action_space = getattr(self, "action_space", None)
+        if action_space is not None:
+            actions = flatten_sample(action_space, sample_space(action_space, actions_key, batch_shape))
+            inputs["taken_actions"] = jnp.asarray(actions, jnp.float32)
+        return self._prepare_inputs(inputs)

@@ -1,0 +1,226 @@
+"""SAC (skrl's ``SAC`` and ``SAC_DEFAULT_CONFIG``) as pure functions over one state.
+
+Models: ``policy`` (Gaussian), ``critic_1``, ``critic_2``, ``target_critic_1``, ``target_critic_2``.
+Twin critics may be one model that declares ``DeterministicMixin`` twice (roles ``critic_1`` and
+``critic_2``) passed under both critic keys, with a second instance under both target keys: its
+parameters are stored once and its trunk computed once per pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from skrl_jax.agents.core import AgentFunctions, AgentState
+from skrl_jax.agents.gradients import gradient_step, make_optimizer
+from skrl_jax.agents.off_policy.base import OffPolicyAgent, OffPolicyLearner, standardize
+from skrl_jax.agents.ppo.ppo import EXPERIMENT_DEFAULT_CONFIG
+from skrl_jax.agents.sac.losses import critic_loss, entropy_loss, policy_loss, soft_target
+from skrl_jax.resources.preprocessors import scaler_update
+
+SAC_DEFAULT_CONFIG = {
+    "gradient_steps": 1,
+    "batch_size": 64,
+    "discount_factor": 0.99,
+    "polyak": 0.005,
+    "actor_learning_rate": 1e-3,
+    "critic_learning_rate": 1e-3,
+    "learning_rate_scheduler": None,
+    "learning_rate_scheduler_kwargs": {},
+    "state_preprocessor": None,
+    "state_preprocessor_kwargs": {},
+    "random_timesteps": 0,
+    "learning_starts": 0,
+    "grad_norm_clip": 0,
+    "learn_entropy": True,
+    "entropy_learning_rate": 1e-3,
+    "initial_entropy_value": 0.2,
+    "target_entropy": None,
+    "rewards_shaper": None,
+    "experiment": EXPERIMENT_DEFAULT_CONFIG,
+}
+
+CRITICS = ("critic_1", "critic_2")
+TARGETS = ("target_critic_1", "target_critic_2")
+
+SAC_METRIC_TAGS = {
+    "policy_loss": "Loss / Policy loss",
+    "critic_loss": "Loss / Critic loss",
+    "q1_max": "Q-network / Q1 (max)",
+    "q1_min": "Q-network / Q1 (min)",
+    "q1_mean": "Q-network / Q1 (mean)",
+    "q2_max": "Q-network / Q2 (max)",
+    "q2_min": "Q-network / Q2 (min)",
+    "q2_mean": "Q-network / Q2 (mean)",
+    "target_max": "Target / Target (max)",
+    "target_min": "Target / Target (min)",
+    "target_mean": "Target / Target (mean)",
+    "entropy_loss": "Loss / Entropy loss",
+    "entropy_coefficient": "Coefficient / Entropy coefficient",
+}
+
+
+def refuse_scheduler(agent: Any, cfg: Mapping[str, Any]) -> None:
+    if cfg.get("learning_rate_scheduler"):
+        raise NotImplementedError(
+            f"{type(agent).__name__}: cfg['learning_rate_scheduler'] is not supported for off-policy agents yet (skrl "
+            "multiplies the learning rate by the scheduler's value at every gradient step); set it to None"
+        )
+
+
+def value_statistics(prefix: str, values: jax.Array) -> dict[str, jax.Array]:
+    return {f"{prefix}_max": values.max(), f"{prefix}_min": values.min(), f"{prefix}_mean": values.mean()}
+
+
+class SAC(OffPolicyAgent):
+    """Soft Actor-Critic with skrl's configuration keys, defaults and formulas.
+
+    As skrl's PyTorch SAC, both critics are trained by one optimizer on the mean of their losses
+    (skrl's JAX SAC steps each critic with the other's gradient, which this port does not copy).
+    """
+
+    default_config = SAC_DEFAULT_CONFIG
+    required_models = ("policy", *CRITICS, *TARGETS)
+
+    def __init__(self, models, memory=None, observation_space=None, action_space=None, device=None, cfg=None) -> None:
+        super().__init__(models, memory, observation_space, action_space, device, cfg)
+        refuse_scheduler(self, self.cfg)
+        spec = self.models["policy"]._spec_for("policy")
+        if not spec.mixin.needs_key:
+            raise TypeError(f"SAC needs a stochastic (Gaussian) policy for 'policy', got {spec.mixin.__name__}")
+        if any(self.models["policy"] is self.models[key] for key in (*CRITICS, *TARGETS)):
+            raise NotImplementedError(
+                "SAC: the policy and the critics in one model (a shared encoder) is not supported yet; pass separate "
+                "policy and critic models (the twin critics may share one model)"
+            )
+
+    def build(self, num_envs: int, timesteps: int) -> AgentFunctions:
+        cfg, models, keys = self.cfg, self.model_set, self.model_set.param_keys
+        preprocessor = self.state_preprocessor
+        critic_keys = list(dict.fromkeys(keys[name] for name in CRITICS))
+        policy_optimizer = make_optimizer(float(cfg["actor_learning_rate"]), float(cfg["grad_norm_clip"]))
+        critic_optimizer = make_optimizer(float(cfg["critic_learning_rate"]), float(cfg["grad_norm_clip"]))
+        entropy_optimizer = make_optimizer(float(cfg["entropy_learning_rate"]))
+        target_entropy = cfg["target_entropy"]
+        if target_entropy is None:
+            target_entropy = -float(np.prod(self.action_space.shape))
+        learn_entropy, gamma, polyak = bool(cfg["learn_entropy"]), float(cfg["discount_factor"]), float(cfg["polyak"])
+        random_timesteps = int(cfg["random_timesteps"])
+        record = self.make_record(timesteps)
+
+        def init(key: jax.Array, params: Mapping[str, Any] | None = None) -> AgentState:
+            params = self.initial_params(key, params)
+            log_alpha = jnp.log(jnp.asarray(cfg["initial_entropy_value"], jnp.float32))
+            learner = OffPolicyLearner(
+                params=params,
+                opt_states={
+                    "policy": policy_optimizer.init(params[keys["policy"]]),
+                    "critic": critic_optimizer.init({name: params[name] for name in critic_keys}),
+                    "entropy": entropy_optimizer.init(log_alpha),
+                },
+                scalars={"log_entropy_coefficient": log_alpha},
+                state_scaler=None if preprocessor is None else preprocessor.initial_state(),
+                gradient_steps=jnp.zeros((), jnp.int32),
+            )
+            return AgentState(learner, self.init_memory(num_envs))
+
+        def act(state: AgentState, observations: jax.Array, key: jax.Array, timestep: jax.Array, deterministic=False):
+            learner = state.learner
+            inputs = {"states": standardize(preprocessor, learner.state_scaler, observations)}
+            sample_key, random_key = jax.random.split(key)
+            actions, log_prob, outputs = models.act(learner.params, inputs, ["policy"], sample_key)["policy"]
+            extras = {"log_prob": log_prob, "outputs": outputs}
+            if deterministic:
+                return outputs["mean_actions"], extras
+            if random_timesteps:
+                random = self.random_actions(random_key, observations.shape[0])
+                actions = jnp.where(timestep < random_timesteps, random, actions)
+            return actions, extras
+
+        def step(learner: OffPolicyLearner, memory: Any, key: jax.Array):
+            sample_key, next_key, policy_key = jax.random.split(key, 3)
+            batch = self.sample_batch(memory, sample_key)
+            scaler = learner.state_scaler
+            if preprocessor is not None:
+                scaler = scaler_update(scaler, batch.states)
+            states = standardize(preprocessor, scaler, batch.states)
+            next_states = standardize(preprocessor, scaler, batch.next_states)
+            params, log_alpha = learner.params, learner.scalars["log_entropy_coefficient"]
+            alpha = jnp.exp(log_alpha)
+
+            next_actions, next_log_prob, _ = models.act(params, {"states": next_states}, ["policy"], next_key)["policy"]
+            target_inputs = {"states": next_states, "taken_actions": next_actions}
+            targets = models.act(params, target_inputs, TARGETS)
+            target_values = soft_target(
+                batch.rewards, batch.dones, targets[TARGETS[0]][0], targets[TARGETS[1]][0], next_log_prob, alpha, gamma
+            )
+
+            def critics_loss(critic_params):
+                values = models.act(
+                    {**params, **critic_params}, {"states": states, "taken_actions": batch.actions}, CRITICS
+                )
+                q1, q2 = values["critic_1"][0], values["critic_2"][0]
+                return critic_loss(q1, q2, target_values), (q1, q2)
+
+            critic_params = {name: params[name] for name in critic_keys}
+            critic_params, critic_opt, critic_value, (q1, q2) = gradient_step(
+                critics_loss, critic_optimizer, critic_params, learner.opt_states["critic"]
+            )
+            params = {**params, **critic_params}
+            frozen_critics = jax.lax.stop_gradient(critic_params)
+
+            def actor_loss(policy_params):
+                current = {**params, **frozen_critics, keys["policy"]: policy_params}
+                actions, log_prob, _ = models.act(current, {"states": states}, ["policy"], policy_key)["policy"]
+                values = models.act(current, {"states": states, "taken_actions": actions}, CRITICS)
+                return policy_loss(log_prob, values["critic_1"][0], values["critic_2"][0], alpha), log_prob
+
+            policy_params, policy_opt, policy_value, log_prob = gradient_step(
+                actor_loss, policy_optimizer, params[keys["policy"]], learner.opt_states["policy"]
+            )
+            params = {**params, keys["policy"]: policy_params}
+            opt_states = {**learner.opt_states, "critic": critic_opt, "policy": policy_opt}
+            entropy_value = jnp.zeros(())
+            if learn_entropy:
+
+                def alpha_loss(log_alpha):
+                    return entropy_loss(log_alpha, log_prob, target_entropy), None
+
+                log_alpha, entropy_opt, entropy_value, _ = gradient_step(
+                    alpha_loss, entropy_optimizer, log_alpha, learner.opt_states["entropy"]
+                )
+                opt_states["entropy"] = entropy_opt
+            params = self.polyak_targets(params, polyak)
+            learner = OffPolicyLearner(
+                params, opt_states, {"log_entropy_coefficient": log_alpha}, scaler, learner.gradient_steps + 1
+            )
+            metrics = {
+                "policy_loss": policy_value,
+                "critic_loss": critic_value,
+                **value_statistics("q1", q1),
+                **value_statistics("q2", q2),
+                **value_statistics("target", target_values),
+                "entropy_loss": entropy_value,
+                "entropy_coefficient": jnp.exp(log_alpha),
+            }
+            finite = jnp.isfinite(critic_value) & jnp.isfinite(policy_value) & jnp.isfinite(entropy_value)
+            return learner, metrics, finite
+
+        update = self.make_update(step)
+        tags = dict(SAC_METRIC_TAGS)
+        if not learn_entropy:
+            tags.pop("entropy_loss")
+            tags.pop("entropy_coefficient")
+        return AgentFunctions(
+            init=init,
+            act=act,
+            record=record,
+            update=update,
+            update_interval=1,
+            learning_starts=int(cfg["learning_starts"]),
+            metric_tags=tags,
+        )

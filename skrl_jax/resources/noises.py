@@ -1,0 +1,73 @@
+"""Exploration noises (skrl's ``GaussianNoise`` and ``OrnsteinUhlenbeckNoise``) as pure functions.
+
+A noise has ``initial_state(shape)`` and ``sample(state, key) -> (noise, state)``; agents keep the
+state in their ``AgentState.carry`` (one per environment and action dimension), so sampling is
+pure. ``noise.sample_eager(shape)`` is skrl's stateful ``sample(size)`` for use outside ``jit``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+
+@dataclasses.dataclass(frozen=True)
+class GaussianNoise:
+    """``N(mean, std)`` noise, independent at every step (skrl's ``GaussianNoise(mean, std, device)``)."""
+
+    mean: float
+    std: float
+    device: Any = None
+
+    def initial_state(self, shape: tuple[int, ...]) -> jax.Array:
+        return jnp.zeros((), jnp.float32)  # stateless: a placeholder
+
+    def sample(self, state: jax.Array, key: jax.Array, shape: tuple[int, ...] | None = None) -> tuple:
+        """``(noise, state)``; ``shape`` defaults to the state's (give it for the stateless placeholder)."""
+        noise = self.mean + self.std * jax.random.normal(key, shape if shape is not None else state.shape)
+        return noise, state
+
+    def sample_eager(self, shape: tuple[int, ...], key: jax.Array | None = None) -> jax.Array:
+        return self.sample(self.initial_state(shape), key if key is not None else jax.random.key(0), shape)[0]
+
+
+@dataclasses.dataclass(frozen=True)
+class OrnsteinUhlenbeckNoise:
+    """Ornstein-Uhlenbeck noise (skrl's ``OrnsteinUhlenbeckNoise(theta, sigma, base_scale, mean, std)``).
+
+    ``state <- state - theta * state + sigma * N(mean, std)``; the noise is ``base_scale * state``.
+    This is the formula of skrl's PyTorch backend; its JAX backend computes ``theta * state + ...``
+    (a mean-reverting factor of ``theta`` instead of ``1 - theta``), which this port does not copy.
+    """
+
+    theta: float
+    sigma: float
+    base_scale: float
+    mean: float = 0.0
+    std: float = 1.0
+    device: Any = None
+
+    def initial_state(self, shape: tuple[int, ...]) -> jax.Array:
+        return jnp.zeros(shape, jnp.float32)
+
+    def sample(self, state: jax.Array, key: jax.Array, shape: tuple[int, ...] | None = None) -> tuple:
+        if shape is not None and tuple(shape) != tuple(state.shape):
+            state = jnp.broadcast_to(state, shape)
+        normal = self.mean + self.std * jax.random.normal(key, state.shape)
+        state = state - self.theta * state + self.sigma * normal
+        return self.base_scale * state, state
+
+    def sample_eager(self, shape: tuple[int, ...], key: jax.Array | None = None) -> jax.Array:
+        """skrl's ``sample(size)``: advances a state kept on this object (outside ``jit`` only)."""
+        state = getattr(self, "_eager_state", None)
+        if state is None or state.shape != tuple(shape):
+            state = self.initial_state(tuple(shape))
+        count = getattr(self, "_eager_count", 0) + 1
+        key = jax.random.fold_in(jax.random.key(0), count) if key is None else key
+        noise, state = self.sample(state, key)
+        object.__setattr__(self, "_eager_state", state)
+        object.__setattr__(self, "_eager_count", count)
+        return noise
