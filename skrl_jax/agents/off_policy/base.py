@@ -250,22 +250,33 @@ class OffPolicyAgent(Agent):
             params[target] = polyak_update(params[target], params[online], polyak)
         return params
 
-    def make_update(self, step: Callable[..., tuple]) -> Callable[..., tuple[AgentState, dict[str, jax.Array]]]:
+    def make_update(
+        self, step: Callable[..., tuple], with_timestep: bool = False
+    ) -> Callable[..., tuple[AgentState, dict[str, jax.Array]]]:
         """``update(state, key, timestep)``: ``gradient_steps`` calls of ``step(learner, memory, key)
-        -> (learner, metrics, finite)``; metrics are averaged over the steps, and ``nan_at`` is the
-        first step whose losses were not finite (-1 if none)."""
+        -> (learner, metrics, finite)`` (``step(learner, memory, key, timestep)`` with
+        ``with_timestep``); metrics are averaged over the steps, and ``nan_at`` is the first step
+        whose losses were not finite (-1 if none)."""
         gradient_steps = int(self.cfg["gradient_steps"])
 
         def update(state: AgentState, key: jax.Array, timestep: jax.Array) -> tuple[AgentState, dict[str, jax.Array]]:
+            if with_timestep:
+                call = step
+
+                def step_at(learner, memory, key):
+                    return call(learner, memory, key, timestep)
+
+            else:
+                step_at = step
             if gradient_steps == 1:
-                learner, metrics, finite = step(state.learner, state.memory, key)
+                learner, metrics, finite = step_at(state.learner, state.memory, key)
                 nan_at = jnp.where(finite, -1, 0).astype(jnp.int32)
                 return state._replace(learner=learner), {**metrics, "nan_at": nan_at}
 
             def body(carry, inputs):
                 learner, nan_at = carry
                 step_key, index = inputs
-                learner, metrics, finite = step(learner, state.memory, step_key)
+                learner, metrics, finite = step_at(learner, state.memory, step_key)
                 return (learner, jnp.where((nan_at < 0) & ~finite, index, nan_at)), metrics
 
             start = (state.learner, -jnp.ones((), jnp.int32))
