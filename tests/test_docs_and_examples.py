@@ -63,3 +63,14 @@ def test_compiled_examples_build_and_run_briefly():
     assert pendulum.num_envs == 16 and pendulum.num_updates == 1
     runner, metrics = pendulum.train()
     assert np.isfinite(metrics["value_loss"]).all()
+
+
+def test_off_policy_examples_run_briefly():
+    sac = load_example("sac_pendulum")
+    agent, steps_per_second = sac["train"](seed=0, timesteps=120, progress=False)
+    assert agent.models["critic_1"] is agent.models["critic_2"] and steps_per_second > 0
+    assert set(agent.state.learner.params) == {"policy", "critic_1", "target_critic_1"}
+    dqn = load_example("dqn_cartpole")
+    for settings in ("skrl", "tuned"):
+        agent, _ = dqn["train"](seed=0, timesteps=150, settings=settings, progress=False)
+        assert agent.timestep == 150 and agent.episode_returns
