@@ -38,12 +38,14 @@ def dense(features: int) -> nn.Dense:
 
 
 class Actor(GaussianMixin, Model):
-    def __init__(self, observation_space, action_space, device=None, clip_actions=True):
+    def __init__(self, observation_space, action_space, device=None, clip_actions=True, widths=(400, 300)):
         Model.__init__(self, observation_space, action_space, device)
         GaussianMixin.__init__(self, clip_actions, clip_log_std=True, min_log_std=-5, max_log_std=2, reduction="sum")
+        self.widths = widths
 
     def setup(self):
-        self.net = nn.Sequential([dense(400), nn.relu, dense(300), nn.relu, dense(self.num_actions)])
+        first, second = self.widths
+        self.net = nn.Sequential([dense(first), nn.relu, dense(second), nn.relu, dense(self.num_actions)])
         self.log_std = self.param("log_std", INIT, (self.num_actions,))
 
     def compute(self, inputs, role):
@@ -53,20 +55,23 @@ class Actor(GaussianMixin, Model):
 class Trunk(nn.Module):
     """The critics' shared layers, called with the states and the actions."""
 
+    widths: tuple[int, int] = (400, 300)
+
     @nn.compact
     def __call__(self, states, actions):
-        x = nn.relu(dense(400)(jnp.concatenate([states, actions], axis=-1)))
-        return nn.relu(dense(300)(x))
+        x = nn.relu(dense(self.widths[0])(jnp.concatenate([states, actions], axis=-1)))
+        return nn.relu(dense(self.widths[1])(x))
 
 
 class TwinCritic(DeterministicMixin, Model):
-    def __init__(self, observation_space, action_space, device=None):
+    def __init__(self, observation_space, action_space, device=None, widths=(400, 300)):
         Model.__init__(self, observation_space, action_space, device)
         DeterministicMixin.__init__(self, role="critic_1")
         DeterministicMixin.__init__(self, role="critic_2")
+        self.widths = widths
 
     def setup(self):
-        self.trunk = Trunk()
+        self.trunk = Trunk(self.widths)
         self.q1, self.q2 = dense(1), dense(1)
 
     def compute(self, inputs, role):
@@ -80,25 +85,27 @@ class TwinCritic(DeterministicMixin, Model):
 class Critic(DeterministicMixin, Model):
     """skrl's example critic: one Q-network per critic key (for the separate-critics comparison)."""
 
-    def __init__(self, observation_space, action_space, device=None):
+    def __init__(self, observation_space, action_space, device=None, widths=(400, 300)):
         Model.__init__(self, observation_space, action_space, device)
         DeterministicMixin.__init__(self)
+        self.widths = widths
 
     def setup(self):
-        self.trunk, self.q = Trunk(), dense(1)
+        self.trunk, self.q = Trunk(self.widths), dense(1)
 
     def compute(self, inputs, role):
         return self.q(self.trunk(inputs["states"], inputs["taken_actions"])), {}
 
 
-def make_agent(observation_space, action_space, num_envs: int = 1, shared: bool = True) -> SAC:
-    policy = Actor(observation_space, action_space)
+def make_agent(observation_space, action_space, num_envs: int = 1, shared: bool = True, widths=(400, 300)) -> SAC:
+    policy = Actor(observation_space, action_space, widths=widths)
     if shared:
-        critic, target = TwinCritic(observation_space, action_space), TwinCritic(observation_space, action_space)
+        critic = TwinCritic(observation_space, action_space, widths=widths)
+        target = TwinCritic(observation_space, action_space, widths=widths)
         critics = {"critic_1": critic, "critic_2": critic, "target_critic_1": target, "target_critic_2": target}
     else:
         names = ("critic_1", "critic_2", "target_critic_1", "target_critic_2")
-        critics = {name: Critic(observation_space, action_space) for name in names}
+        critics = {name: Critic(observation_space, action_space, widths=widths) for name in names}
     cfg = SAC_DEFAULT_CONFIG.copy()
     cfg["discount_factor"] = 0.98
     cfg["batch_size"] = 100
@@ -124,12 +131,19 @@ def train(seed: int = 0, timesteps: int = 15_000, shared: bool = True, progress:
     return agent, timesteps / (time.perf_counter() - start)
 
 
-def make_compiled_trainer(timesteps: int = 50_000, shared: bool = True, progress: bool = True) -> CompiledTrainer:
-    """The same agent on gymnax Pendulum-v1, the whole run in one compiled program."""
+COMPILED_WIDTHS = (64, 64)
+
+
+def make_compiled_trainer(
+    timesteps: int = 50_000, shared: bool = True, progress: bool = True, widths=COMPILED_WIDTHS
+) -> CompiledTrainer:
+    """The same agent on gymnax Pendulum-v1, the whole run in one compiled program. The networks
+    are 64-64 by default: vmapped seeds multiply the update's cost, and 400-300 networks x 8 seeds x
+    50,000 updates would take hours on a 2-core CPU."""
     import gymnax
 
     env = wrap_env(gymnax.make("Pendulum-v1")[0])
-    agent = make_agent(env.observation_space, env.action_space, shared=shared)
+    agent = make_agent(env.observation_space, env.action_space, shared=shared, widths=widths)
     return CompiledTrainer(env, agent, cfg={"timesteps": timesteps, "num_envs": 1, "disable_progressbar": not progress})
 
 
