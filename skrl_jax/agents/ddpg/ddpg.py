@@ -89,11 +89,12 @@ def exploration_scale(
     ``timesteps`` is ``cfg["exploration"]["timesteps"]``, or the trainer's timesteps when that is
     None (as skrl); when neither is known (0 or None) the scale stays ``initial_scale``.
     """
-    timestep = jnp.asarray(timestep, jnp.float32)
     if not timesteps:
-        return jnp.full_like(timestep, initial_scale)
-    scale = (1.0 - timestep / timesteps) * (initial_scale - final_scale) + final_scale
-    return jnp.where(timestep <= timesteps, scale, 0.0)
+        return jnp.full((), initial_scale, jnp.float32)
+    # (1 - t / T) as (T - t) / T: the integer difference is exact, so no cancellation near T
+    remaining = (timesteps - jnp.asarray(timestep, jnp.int32)).astype(jnp.float32)
+    scale = remaining / timesteps * (initial_scale - final_scale) + final_scale
+    return jnp.where(remaining >= 0, scale, 0.0)
 
 
 def check_deterministic_policy(agent: OffPolicyAgent, critics: tuple[str, ...]) -> None:
@@ -101,7 +102,9 @@ def check_deterministic_policy(agent: OffPolicyAgent, critics: tuple[str, ...]) 
     name = type(agent).__name__
     spec = agent.models["policy"]._spec_for("policy")
     if spec.mixin is not DeterministicMixin:
-        raise TypeError(f"{name} needs a deterministic policy (DeterministicMixin) for 'policy', got {spec.mixin.__name__}")
+        raise TypeError(
+            f"{name} needs a deterministic policy (DeterministicMixin) for 'policy', got {spec.mixin.__name__}"
+        )
     targets = tuple(f"target_{critic}" for critic in critics)
     if any(agent.models["policy"] is agent.models[key] for key in (*critics, *targets)):
         raise NotImplementedError(

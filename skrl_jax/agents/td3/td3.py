@@ -89,7 +89,9 @@ class TD3(OffPolicyAgent):
         if int(self.cfg["policy_delay"]) < 1:
             raise ValueError(f"TD3: policy_delay must be >= 1, got {self.cfg['policy_delay']}")
         if self.cfg["smooth_regularization_noise"] is None:  # skrl's warning
-            warnings.warn("TD3: no smooth regularization noise specified to reduce variance during training", stacklevel=2)
+            warnings.warn(
+                "TD3: no smooth regularization noise specified to reduce variance during training", stacklevel=2
+            )
 
     def build(self, num_envs: int, timesteps: int) -> AgentFunctions:
         cfg, models, keys = self.cfg, self.model_set, self.model_set.param_keys
