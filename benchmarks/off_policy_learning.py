@@ -37,7 +37,10 @@ import sac_pendulum  # noqa: E402
 from _results import write_results  # noqa: E402
 
 PEERS = {
-    "skrl 1.4.3 (PyTorch)": ("SKRL_TORCH_PYTHON", {"sac": "skrl_torch_sac_pendulum.py", "dqn": "skrl_torch_dqn_cartpole.py"}),
+    "skrl 1.4.3 (PyTorch)": (
+        "SKRL_TORCH_PYTHON",
+        {"sac": "skrl_torch_sac_pendulum.py", "dqn": "skrl_torch_dqn_cartpole.py"},
+    ),
     "SBX": ("SBX_PYTHON", {"sac": "sbx_sac_pendulum.py", "dqn": "sbx_dqn_cartpole.py"}),
 }
 
@@ -66,7 +69,9 @@ def run_peer(task: str, seeds: int) -> dict:
             output = subprocess.run(
                 [python, str(HERE / "peers" / scripts[task]), "--seed", str(seed)], capture_output=True, text=True
             )
-            match = re.search(r"RESULT env_steps=(\d+) seconds=([\d.]+) last20=([-\d.]+) best20=([-\d.]+)", output.stdout)
+            match = re.search(
+                r"RESULT env_steps=(\d+) seconds=([\d.]+) last20=([-\d.]+) best20=([-\d.]+)", output.stdout
+            )
             if not match:
                 print(f"{name} failed: {output.stderr[-2000:]}")
                 break
@@ -93,7 +98,9 @@ def sac_task(seeds: int, peer_seeds: int) -> dict:
             print(f"skrl_jax SAC ({'twin trunk' if shared else 'separate critics'}), seed {seed} ...", flush=True)
             agent, steps_per_second = sac_pendulum.train(seed, 15_000, shared=shared, progress=False)
             returns = np.asarray(agent.episode_returns)
-            rows.append({"steps_per_second": steps_per_second, "last20": returns[-20:].mean(), "best20": best_window(returns)})
+            rows.append(
+                {"steps_per_second": steps_per_second, "last20": returns[-20:].mean(), "best20": best_window(returns)}
+            )
         results["skrl_jax, twin critics on one trunk" if shared else "skrl_jax, four separate critics"] = {
             "last20": summary([r["last20"] for r in rows]),
             "best20": summary([r["best20"] for r in rows]),
@@ -111,7 +118,9 @@ def dqn_task(seeds: int, peer_seeds: int) -> dict:
             print(f"skrl_jax DQN ({settings} settings), seed {seed} ...", flush=True)
             agent, steps_per_second = dqn_cartpole.train(seed, 50_000, settings, progress=False)
             returns = np.asarray(agent.episode_returns)
-            rows.append({"steps_per_second": steps_per_second, "last20": returns[-20:].mean(), "best20": best_window(returns)})
+            rows.append(
+                {"steps_per_second": steps_per_second, "last20": returns[-20:].mean(), "best20": best_window(returns)}
+            )
         results[f"skrl_jax, {settings} settings"] = {
             "last20": summary([r["last20"] for r in rows]),
             "best20": summary([r["best20"] for r in rows]),
@@ -142,7 +151,9 @@ def compiled_sac_task(seeds: int) -> dict:
 
 
 def table(title: str, results: dict) -> None:
-    print(f"\n{title}\n| run | last-20 return: mean (worst) [95% interval] | per seed | env steps/s |\n| --- | --- | --- | --- |")
+    print(
+        f"\n{title}\n| run | last-20 return: mean (worst) [95% interval] | per seed | env steps/s |\n| --- | --- | --- | --- |"
+    )
     for name, row in results.items():
         last = row["last20"]
         print(
