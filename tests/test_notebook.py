@@ -99,3 +99,29 @@ def test_notebook_trains_with_the_budget_from_the_environment(executed):
 def test_notebook_plots_the_learning_curve(executed):
     outputs = cell_with(executed, "plot_metrics(").outputs
     assert any("image/png" in output.get("data", {}) for output in outputs), "the plot cell displayed no image"
+
+
+SAC_NOTEBOOK = ROOT / "notebooks" / "sac_pendulum_seeds.ipynb"
+
+
+def test_sac_notebook_is_clean_and_trains_seeds_in_one_call():
+    nb = nbformat.read(SAC_NOTEBOOK, as_version=4)
+    nbformat.validate(nb)
+    assert all(cell.outputs == [] and cell.execution_count is None for cell in code_cells(nb))
+    with pytest.MonkeyPatch.context() as patch:
+        # 400 env steps x 2 seeds: the first episodes, one compile
+        for name, value in {"SKRL_JAX_SAC_TIMESTEPS": "400", "SKRL_JAX_SAC_SEEDS": "2", "MPLBACKEND": "Agg"}.items():
+            patch.setenv(name, value)
+        client = nbclient.NotebookClient(
+            nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(SAC_NOTEBOOK.parent)}}
+        )
+        client.execute()
+    for cell in code_cells(nb):
+        errors = [output for output in cell.outputs if output.output_type == "error"]
+        assert not errors, f"cell {cell.id} raised {errors[0].ename}: {errors[0].evalue}"
+    assert "'trunk': ['critic_1', 'critic_2']" in cell_text(cell_with(nb, "critic.parameter_roles(params)"))
+    assert "per seed" in cell_text(cell_with(nb, "plt.show()"))
+    assert any(
+        output.output_type == "display_data" and "image/png" in output.data
+        for output in cell_with(nb, "plt.show()").outputs
+    )
