@@ -366,3 +366,57 @@ def test_bad_input_is_refused_with_a_clear_error():
         agent.init()
     with pytest.raises(ValueError, match="learns from a replay memory"):
         SAC(models=sac_models(True)).init()
+
+
+class ActorCriticsOnOneEncoder(GaussianMixin, DeterministicMixin, Model):
+    """The policy and both critics on one encoder of the states (the DrQ / SAC-AE layout)."""
+
+    def __init__(self, observation_space, action_space):
+        Model.__init__(self, observation_space, action_space)
+        GaussianMixin.__init__(self, clip_actions=True, role="policy")
+        DeterministicMixin.__init__(self, role="critic_1")
+        DeterministicMixin.__init__(self, role="critic_2")
+
+    def setup(self):
+        self.encoder = nn.Dense(16)
+        self.mean = nn.Dense(self.num_actions)
+        self.log_std = self.param("log_std", nn.initializers.zeros, (self.num_actions,))
+        self.q1, self.q2 = nn.Dense(1), nn.Dense(1)
+
+    def compute(self, inputs, role):
+        features = nn.relu(self.encoder(inputs["states"]))
+        if role == "policy":
+            return nn.tanh(self.mean(features)), self.log_std, {}
+        pair = jnp.concatenate([features, inputs["taken_actions"]], axis=-1)
+        return (self.q1(pair) if role == "critic_1" else self.q2(pair)), {}
+
+
+def test_actor_and_critics_on_one_encoder_the_critic_loss_trains_it_the_actor_loss_does_not():
+    model = ActorCriticsOnOneEncoder(PENDULUM_OBSERVATION, PENDULUM_ACTION)
+    target = ActorCriticsOnOneEncoder(PENDULUM_OBSERVATION, PENDULUM_ACTION)
+    roles = model.parameter_roles()
+    assert roles["encoder"] == {"policy", "critic_1", "critic_2"} and roles["mean"] == {"policy"}
+    models = {
+        "policy": model,
+        "critic_1": model,
+        "critic_2": model,
+        "target_critic_1": target,
+        "target_critic_2": target,
+    }
+
+    def one_update(critic_learning_rate):
+        cfg = {"batch_size": 8, "critic_learning_rate": critic_learning_rate, "learn_entropy": False}
+        agent = SAC(models=models, memory=RandomMemory(32), cfg=cfg)
+        agent.init()
+        functions = agent.make_functions(num_envs=1)
+        state = fill(functions, agent.state, 16, 1, 3)
+        after, metrics = functions.update(state, jax.random.key(1), 16)
+        assert int(metrics["nan_at"]) == -1 and set(after.learner.params) == {"policy", "target_critic_1"}
+        return state.learner.params["policy"], after.learner.params["policy"]
+
+    before, after = one_update(critic_learning_rate=0.0)  # only the actor's loss moves anything
+    chex.assert_trees_all_equal(after["encoder"], before["encoder"])
+    chex.assert_trees_all_equal(after["q1"], before["q1"])
+    assert not np.allclose(after["mean"]["kernel"], before["mean"]["kernel"])
+    before, after = one_update(critic_learning_rate=1e-2)  # the critics' loss trains the encoder
+    assert not np.allclose(after["encoder"]["kernel"], before["encoder"]["kernel"])

@@ -3,7 +3,9 @@
 Models: ``policy`` (Gaussian), ``critic_1``, ``critic_2``, ``target_critic_1``, ``target_critic_2``.
 Twin critics may be one model that declares ``DeterministicMixin`` twice (roles ``critic_1`` and
 ``critic_2``) passed under both critic keys, with a second instance under both target keys: its
-parameters are stored once and its trunk computed once per pass.
+parameters are stored once and its trunk computed once per pass. The policy may be that model too
+(``GaussianMixin`` with role ``policy`` beside the critics, an encoder they all read): then the
+critics' loss trains the encoder and the actor's loss only the subtrees the policy alone reads.
 """
 
 from __future__ import annotations
@@ -92,11 +94,19 @@ class SAC(OffPolicyAgent):
         spec = self.models["policy"]._spec_for("policy")
         if not spec.mixin.needs_key:
             raise TypeError(f"SAC needs a stochastic (Gaussian) policy for 'policy', got {spec.mixin.__name__}")
-        if any(self.models["policy"] is self.models[key] for key in (*CRITICS, *TARGETS)):
-            raise NotImplementedError(
-                "SAC: the policy and the critics in one model (a shared encoder) is not supported yet; pass separate "
-                "policy and critic models (the twin critics may share one model)"
-            )
+        if any(self.models["policy"] is self.models[key] for key in TARGETS):
+            raise ValueError("SAC: the policy cannot be its own critics' target; pass a second instance as the targets")
+
+    def actor_trainable(self) -> dict[str, bool] | None:
+        """When the policy and the critics are one model (a shared encoder): which top-level
+        parameter subtrees the actor's loss trains, those the policy reads and no critic does
+        (``parameter_roles()``). The critics' loss trains the encoder; the actor's does not reach
+        it (the DrQ / SAC-AE practice). ``None`` when the policy is a model of its own."""
+        policy = self.models["policy"]
+        if all(policy is not self.models[key] for key in CRITICS):
+            return None
+        readers = policy.parameter_roles()
+        return {name: "policy" in roles and not roles & set(CRITICS) for name, roles in readers.items()}
 
     def build(self, num_envs: int, timesteps: int) -> AgentFunctions:
         cfg, models, keys = self.cfg, self.model_set, self.model_set.param_keys
@@ -111,6 +121,7 @@ class SAC(OffPolicyAgent):
         learn_entropy, gamma, polyak = bool(cfg["learn_entropy"]), float(cfg["discount_factor"]), float(cfg["polyak"])
         random_timesteps = int(cfg["random_timesteps"])
         record = self.make_record(timesteps)
+        trainable = self.actor_trainable()
 
         def init(key: jax.Array, params: Mapping[str, Any] | None = None) -> AgentState:
             params = self.initial_params(key, params)
@@ -174,6 +185,11 @@ class SAC(OffPolicyAgent):
             frozen_critics = jax.lax.stop_gradient(critic_params)
 
             def actor_loss(policy_params):
+                if trainable is not None:  # one model: only the policy's own subtrees get a gradient
+                    policy_params = {
+                        name: tree if trainable[name] else jax.lax.stop_gradient(tree)
+                        for name, tree in policy_params.items()
+                    }
                 current = {**params, **frozen_critics, keys["policy"]: policy_params}
                 actions, log_prob, _ = models.act(current, {"states": states}, ["policy"], policy_key)["policy"]
                 values = models.act(current, {"states": states, "taken_actions": actions}, CRITICS)
