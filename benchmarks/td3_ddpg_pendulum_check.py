@@ -17,7 +17,9 @@ Run: python benchmarks/td3_ddpg_pendulum_check.py [--seed 0] [--agent td3 ddpg] 
 """
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import flax.linen as nn
 import gymnasium as gym
@@ -32,6 +34,9 @@ from skrl_jax.memories import RandomMemory
 from skrl_jax.models import DeterministicMixin, Model
 from skrl_jax.resources.noises import GaussianNoise, OrnsteinUhlenbeckNoise
 from skrl_jax.trainers import SequentialTrainer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _results import write_results  # noqa: E402
 
 INIT = nn.initializers.normal(0.1)  # skrl's example: model.init_parameters(method_name="normal_", std=0.1)
 
@@ -117,6 +122,7 @@ def run(name: str, seed: int, timesteps: int) -> dict:
         "episodes": len(returns),
         "first_20_mean": float(returns[:20].mean()),
         "last_20_mean": float(returns[-20:].mean()),
+        "best_20_mean": float(max(returns[i : i + 20].mean() for i in range(len(returns) - 19))),
         "wall_seconds": seconds,
         "steps_per_second": timesteps / seconds,
     }
@@ -125,17 +131,30 @@ def run(name: str, seed: int, timesteps: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, default=1, help="run seeds seed .. seed + seeds - 1")
     parser.add_argument("--agent", nargs="+", choices=("td3", "ddpg"), default=["td3", "ddpg"])
     parser.add_argument("--timesteps", type=int, default=20000)
     args = parser.parse_args()
+    results = {}
     for name in args.agent:
-        result = run(name, args.seed, args.timesteps)
+        for seed in range(args.seed, args.seed + args.seeds):
+            result = run(name, seed, args.timesteps)
+            results.setdefault(name, []).append(result)
+            print(
+                f"{result['agent']} seed {result['seed']}: {result['timesteps']} timesteps, {result['episodes']} episodes, "
+                f"mean return first 20 {result['first_20_mean']:.1f}, last 20 {result['last_20_mean']:.1f}, best 20 "
+                f"{result['best_20_mean']:.1f}; wall time {result['wall_seconds']:.1f} s ({result['steps_per_second']:.0f} steps/s)",
+                flush=True,
+            )
+    for name, rows in results.items():
+        last = [row["last_20_mean"] for row in rows]
+        reached = sum(row["best_20_mean"] >= -250 for row in rows)
         print(
-            f"{result['agent']} seed {result['seed']}: {result['timesteps']} timesteps, {result['episodes']} episodes, "
-            f"mean return first 20 {result['first_20_mean']:.1f}, last 20 {result['last_20_mean']:.1f}; "
-            f"wall time {result['wall_seconds']:.1f} s ({result['steps_per_second']:.0f} steps/s)",
-            flush=True,
+            f"{name.upper()}: last-20 mean {np.mean(last):.1f}, worst {np.min(last):.1f}; seeds whose 20-episode mean "
+            f"reached -250 within {args.timesteps} steps: {reached}/{len(rows)}; last 20 >= -250: "
+            f"{sum(value >= -250 for value in last)}/{len(rows)}"
         )
+    write_results("td3_ddpg_pendulum", {"timesteps": args.timesteps, "runs": results})
 
 
 if __name__ == "__main__":
