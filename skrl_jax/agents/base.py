@@ -48,6 +48,9 @@ class Agent:
     several keys (a shared policy and value) is stored once, under its first key.
     """
 
+    default_config: Mapping[str, Any] = {}  # skrl's cfg dict: its keys are the only ones accepted
+    required_models: tuple[str, ...] = ()  # model keys that must be given
+
     def __init__(
         self,
         models: Mapping[str, Any],
@@ -57,12 +60,18 @@ class Agent:
         device: Any = None,
         cfg: Mapping[str, Any] | None = None,
     ) -> None:
+        name = type(self).__name__
+        missing = [key for key in self.required_models if models.get(key) is None]
+        if missing:
+            raise KeyError(
+                f"{name} needs models {list(self.required_models)}; missing {missing} (got {sorted(models)})"
+            )
         self.models = dict(models)
         self.memory = memory[0] if isinstance(memory, (tuple, list)) else memory
         self.observation_space = observation_space
         self.action_space = action_space
         self.device = device
-        self.cfg = dict(cfg or {})
+        self.cfg = merge_config(self.default_config, cfg, name) if self.default_config else dict(cfg or {})
         experiment = self.cfg.get("experiment", {})
         if experiment.get("wandb"):
             raise NotImplementedError(

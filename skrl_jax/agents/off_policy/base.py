@@ -15,7 +15,7 @@ import gymnasium
 import jax
 import jax.numpy as jnp
 
-from skrl_jax.agents.base import Agent, merge_config
+from skrl_jax.agents.base import Agent
 from skrl_jax.agents.core import AgentFunctions, AgentState, Transition, shape_rewards
 from skrl_jax.agents.off_policy.models import ModelSet, role_of
 from skrl_jax.memories.random import MemoryState, memory_add, memory_init, memory_sample
@@ -75,8 +75,6 @@ class OffPolicyAgent(Agent):
     write ``build(num_envs, timesteps) -> AgentFunctions`` with the helpers below.
     """
 
-    default_config: Mapping[str, Any] = {}
-    required_models: tuple[str, ...] = ()
     optional_models: tuple[str, ...] = ()
     continuous = True
 
@@ -90,17 +88,12 @@ class OffPolicyAgent(Agent):
         cfg: Mapping[str, Any] | None = None,
     ) -> None:
         name = type(self).__name__
-        cfg = merge_config(self.default_config, cfg, name)
-        missing = [key for key in self.required_models if models.get(key) is None]
-        if missing:
-            raise KeyError(
-                f"{name} needs models {list(self.required_models)}; missing {missing} (got {sorted(models)})"
-            )
         known = set(self.required_models) | set(self.optional_models)
         unknown = sorted(set(models) - known)
         if unknown:
             raise KeyError(f"{name} takes models {sorted(known)}; unknown keys {unknown}")
         super().__init__(models, memory, observation_space, action_space, device, cfg)
+        cfg = self.cfg
         first = self.models[self.required_models[0]]
         self.observation_space = observation_space if observation_space is not None else first.observation_space
         self.action_space = action_space if action_space is not None else first.action_space

@@ -7,7 +7,7 @@ from typing import Any
 
 import jax.numpy as jnp
 
-from skrl_jax.agents.base import Agent, merge_config
+from skrl_jax.agents.base import Agent
 from skrl_jax.agents.core import AgentFunctions
 from skrl_jax.agents.on_policy.functions import make_on_policy_functions, rollout_specs
 from skrl_jax.agents.on_policy.update import ActorCritic, LossFunction, OnPolicyConfig
@@ -28,7 +28,7 @@ class OnPolicyAgent(Agent):
     each has its own optimizer (as skrl's JAX backend).
     """
 
-    default_config: Mapping[str, Any] = {}
+    required_models = ("policy", "value")
     loss_function: LossFunction
     learning_epochs_key: str | None = "learning_epochs"
     uses_alpha = False
@@ -43,11 +43,8 @@ class OnPolicyAgent(Agent):
         cfg: Mapping[str, Any] | None = None,
     ) -> None:
         name = type(self).__name__
-        cfg = merge_config(self.default_config, cfg, name)
-        missing = [role for role in ("policy", "value") if role not in models or models[role] is None]
-        if missing:
-            raise KeyError(f"{name} needs models {['policy', 'value']}; missing {missing} (got {sorted(models)})")
         super().__init__(models, memory, observation_space, action_space, device, cfg)
+        cfg = self.cfg
         self.policy: Model = models["policy"]
         self.value: Model = models["value"]
         policy_spec = self.policy._spec_for("policy")
