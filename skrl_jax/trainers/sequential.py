@@ -105,14 +105,18 @@ class SequentialTrainer:
             self.env.close()
 
     def eval(self) -> None:
-        """Act without learning; the mean action unless ``stochastic_evaluation`` (as skrl)."""
+        """Act without learning: the greedy action unless ``stochastic_evaluation``.
+
+        skrl takes ``outputs["mean_actions"]`` where the policy has one (Gaussian) and the sampled
+        action otherwise; here every agent's greedy action is used (the mean for a Gaussian, the
+        most likely action for a Categorical, no exploration noise for TD3 / DDPG, argmax Q for DQN).
+        """
         agent = self.agents
         agent.set_mode("eval")
         states, _ = self.env.reset()
+        greedy = not self.cfg["stochastic_evaluation"]
         for timestep in self._progress("eval"):
-            actions, _, outputs = agent.act(states, timestep, self.timesteps)
-            if not self.cfg["stochastic_evaluation"]:
-                actions = outputs.get("mean_actions", actions)
+            actions = agent.act(states, timestep, self.timesteps, deterministic=greedy)[0]
             next_states, rewards, terminated, truncated, infos = self.env.step(actions)
             self._render()
             agent.track_episodes(rewards, terminated, truncated, timestep)
