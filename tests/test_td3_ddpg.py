@@ -397,3 +397,25 @@ def test_a_stochastic_policy_and_a_scheduler_are_refused():
         TD3(models=td3_models(), memory=RandomMemory(8, 1))
     with pytest.raises(NotImplementedError, match="scheduler"):
         DDPG(models=ddpg_models(), memory=RandomMemory(8, 1), cfg={"learning_rate_scheduler": object})
+
+
+def test_compiled_trainer_on_gymnax_pendulum_runs_ddpg_with_ornstein_uhlenbeck_noise():
+    env = wrap_env(gymnax.make("Pendulum-v1")[0])
+    noise = OrnsteinUhlenbeckNoise(theta=0.15, sigma=0.1, base_scale=1.0)
+    agent = DDPG(
+        models=ddpg_models(env.observation_space, env.action_space),
+        memory=RandomMemory(64, 2),
+        cfg={
+            "batch_size": 16,
+            "learning_starts": 16,
+            "exploration": {"noise": noise},
+            "experiment": {"write_interval": 0},
+        },
+    )
+    trainer = CompiledTrainer(env, agent, cfg={"timesteps": 48, "num_envs": 2, "disable_progressbar": True})
+    initial = agent.state.learner.params["policy"]
+    runner, metrics = trainer.train(jax.random.key(0))
+    assert np.isfinite(metrics["critic_loss"][16:]).all() and np.isfinite(metrics["policy_loss"][16:]).all()
+    assert not same(initial, agent.state.learner.params["policy"])
+    carry = jax.tree.leaves(runner.agent_state.carry)
+    assert carry and any(np.abs(np.asarray(leaf)).sum() > 0 for leaf in carry)  # the noise state advanced
