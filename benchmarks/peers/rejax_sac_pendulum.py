@@ -49,11 +49,20 @@ from rejax import SAC
 EPISODE = 200  # gymnax Pendulum-v1's max_steps_in_episode
 
 
+class EpisodeStatistics(LogWrapper):
+    """gymnax's LogWrapper, made deep-copyable: rejax deep-copies its config (in create() and through
+    its config property, which init_state reads), and gymnax 0.0.9's wrappers recurse forever there
+    (their __getattr__ asks for self._env before it exists). The wrapper holds no state of its own."""
+
+    def __deepcopy__(self, memo):
+        return self
+
+
 def make_algo(timesteps: int) -> SAC:
     env, env_params = gymnax.make("Pendulum-v1")
     assert env_params.max_steps_in_episode == EPISODE
-    algo = SAC.create(
-        env=env,
+    return SAC.create(
+        env=EpisodeStatistics(env),
         env_params=env_params,
         num_envs=1,
         total_timesteps=timesteps,
@@ -71,9 +80,6 @@ def make_algo(timesteps: int) -> SAC:
         hidden_layer_sizes=(64, 64),
         agent_kwargs={"activation": "relu"},
     )
-    # after create(): create() deep-copies its config, which gymnax 0.0.9's wrappers do not survive
-    # (their __getattr__ recurses); the wrapper has the same spaces, so the networks stay the same
-    return algo.replace(env=LogWrapper(env))
 
 
 def episode_record(algo, ts, rng):
