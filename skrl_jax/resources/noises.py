@@ -2,7 +2,7 @@
 
 A noise has ``initial_state(shape)`` and ``sample(state, key) -> (noise, state)``; agents keep the
 state in their ``AgentState.carry`` (one per environment and action dimension), so sampling is
-pure. ``noise.sample_eager(shape)`` is skrl's stateful ``sample(size)`` for use outside ``jit``.
+pure (skrl's stateful ``sample(size)`` has no counterpart: the state is the caller's).
 """
 
 from __future__ import annotations
@@ -30,9 +30,6 @@ class GaussianNoise:
         noise = self.mean + self.std * jax.random.normal(key, shape if shape is not None else state.shape)
         return noise, state
 
-    def sample_eager(self, shape: tuple[int, ...], key: jax.Array | None = None) -> jax.Array:
-        return self.sample(self.initial_state(shape), key if key is not None else jax.random.key(0), shape)[0]
-
 
 @dataclasses.dataclass(frozen=True)
 class OrnsteinUhlenbeckNoise:
@@ -59,15 +56,3 @@ class OrnsteinUhlenbeckNoise:
         normal = self.mean + self.std * jax.random.normal(key, state.shape)
         state = state - self.theta * state + self.sigma * normal
         return self.base_scale * state, state
-
-    def sample_eager(self, shape: tuple[int, ...], key: jax.Array | None = None) -> jax.Array:
-        """skrl's ``sample(size)``: advances a state kept on this object (outside ``jit`` only)."""
-        state = getattr(self, "_eager_state", None)
-        if state is None or state.shape != tuple(shape):
-            state = self.initial_state(tuple(shape))
-        count = getattr(self, "_eager_count", 0) + 1
-        key = jax.random.fold_in(jax.random.key(0), count) if key is None else key
-        noise, state = self.sample(state, key)
-        object.__setattr__(self, "_eager_state", state)
-        object.__setattr__(self, "_eager_count", count)
-        return noise

@@ -17,9 +17,8 @@ import numpy as np
 from skrl_jax.agents.core import AgentFunctions, AgentState
 from skrl_jax.agents.ddpg.losses import critic_loss, policy_loss, q_target
 from skrl_jax.agents.gradients import gradient_step, make_optimizer
-from skrl_jax.agents.off_policy.base import OffPolicyAgent, OffPolicyLearner, standardize
+from skrl_jax.agents.off_policy.base import OffPolicyAgent, OffPolicyLearner, standardize, value_statistics
 from skrl_jax.agents.ppo.ppo import EXPERIMENT_DEFAULT_CONFIG
-from skrl_jax.agents.sac.sac import refuse_scheduler, value_statistics
 from skrl_jax.models import DeterministicMixin
 from skrl_jax.resources.preprocessors import scaler_update
 from skrl_jax.utils.spaces import compute_space_size
@@ -197,7 +196,6 @@ class DDPG(OffPolicyAgent):
 
     def __init__(self, models, memory=None, observation_space=None, action_space=None, device=None, cfg=None) -> None:
         super().__init__(models, memory, observation_space, action_space, device, cfg)
-        refuse_scheduler(self, self.cfg)
         check_deterministic_policy(self, ("critic",))
 
     def build(self, num_envs: int, timesteps: int) -> AgentFunctions:

@@ -15,10 +15,9 @@ import jax.numpy as jnp
 from skrl_jax.agents.core import AgentFunctions, AgentState
 from skrl_jax.agents.dqn.losses import double_q_target, q_loss, q_target
 from skrl_jax.agents.gradients import gradient_step, make_optimizer
-from skrl_jax.agents.off_policy.base import OffPolicyAgent, OffPolicyLearner, standardize
+from skrl_jax.agents.off_policy.base import OffPolicyAgent, OffPolicyLearner, standardize, value_statistics
 from skrl_jax.agents.off_policy.models import polyak_update
 from skrl_jax.agents.ppo.ppo import EXPERIMENT_DEFAULT_CONFIG
-from skrl_jax.agents.sac.sac import refuse_scheduler, value_statistics
 from skrl_jax.resources.preprocessors import scaler_update
 
 DQN_DEFAULT_CONFIG = {
@@ -71,7 +70,6 @@ class DQN(OffPolicyAgent):
 
     def __init__(self, models, memory=None, observation_space=None, action_space=None, device=None, cfg=None) -> None:
         super().__init__(models, memory, observation_space, action_space, device, cfg)
-        refuse_scheduler(self, self.cfg)
         q_network = self.models["q_network"]
         if q_network._spec_for("q_network").mixin.needs_key:
             raise TypeError(

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 
 from skrl_jax.agents.base import Agent
 from skrl_jax.agents.core import AgentFunctions, AgentState, Transition, shape_rewards
-from skrl_jax.agents.off_policy.models import ModelSet, role_of
+from skrl_jax.agents.off_policy.models import ModelSet, polyak_update, role_of
 from skrl_jax.memories.random import MemoryState, memory_add, memory_init, memory_sample
 from skrl_jax.models import Model
 from skrl_jax.resources.preprocessors import RunningStandardScaler, ScalerState
@@ -67,6 +67,10 @@ def standardize(preprocessor: RunningStandardScaler | None, state: ScalerState |
     return x if preprocessor is None else preprocessor.standardize(state, x)
 
 
+def value_statistics(prefix: str, values: jax.Array) -> dict[str, jax.Array]:
+    return {f"{prefix}_max": values.max(), f"{prefix}_min": values.min(), f"{prefix}_mean": values.mean()}
+
+
 class OffPolicyAgent(Agent):
     """The skrl-shaped shell of the off-policy agents.
 
@@ -94,6 +98,11 @@ class OffPolicyAgent(Agent):
             raise KeyError(f"{name} takes models {sorted(known)}; unknown keys {unknown}")
         super().__init__(models, memory, observation_space, action_space, device, cfg)
         cfg = self.cfg
+        if cfg.get("learning_rate_scheduler"):
+            raise NotImplementedError(
+                f"{name}: cfg['learning_rate_scheduler'] is not supported for off-policy agents yet (skrl multiplies "
+                "the learning rate by the scheduler's value at every gradient step); set it to None"
+            )
         first = self.models[self.required_models[0]]
         self.observation_space = observation_space if observation_space is not None else first.observation_space
         self.action_space = action_space if action_space is not None else first.action_space
@@ -229,8 +238,6 @@ class OffPolicyAgent(Agent):
 
     def polyak_targets(self, params: dict[str, Any], polyak: float | jax.Array, names: Sequence[str] | None = None):
         """``params`` with each target (of ``names``, all by default) moved toward its online model."""
-        from skrl_jax.agents.off_policy.models import polyak_update
-
         keys = self.model_set.param_keys
         # a target instance passed under two keys (twin targets) is stored, and moved, once
         pairs = {

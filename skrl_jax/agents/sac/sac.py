@@ -19,7 +19,7 @@ import numpy as np
 
 from skrl_jax.agents.core import AgentFunctions, AgentState
 from skrl_jax.agents.gradients import gradient_step, make_optimizer
-from skrl_jax.agents.off_policy.base import OffPolicyAgent, OffPolicyLearner, standardize
+from skrl_jax.agents.off_policy.base import OffPolicyAgent, OffPolicyLearner, standardize, value_statistics
 from skrl_jax.agents.ppo.ppo import EXPERIMENT_DEFAULT_CONFIG
 from skrl_jax.agents.sac.losses import critic_loss, entropy_loss, policy_loss, soft_target
 from skrl_jax.resources.preprocessors import scaler_update
@@ -66,18 +66,6 @@ SAC_METRIC_TAGS = {
 }
 
 
-def refuse_scheduler(agent: Any, cfg: Mapping[str, Any]) -> None:
-    if cfg.get("learning_rate_scheduler"):
-        raise NotImplementedError(
-            f"{type(agent).__name__}: cfg['learning_rate_scheduler'] is not supported for off-policy agents yet (skrl "
-            "multiplies the learning rate by the scheduler's value at every gradient step); set it to None"
-        )
-
-
-def value_statistics(prefix: str, values: jax.Array) -> dict[str, jax.Array]:
-    return {f"{prefix}_max": values.max(), f"{prefix}_min": values.min(), f"{prefix}_mean": values.mean()}
-
-
 class SAC(OffPolicyAgent):
     """Soft Actor-Critic with skrl's configuration keys, defaults and formulas.
 
@@ -90,7 +78,6 @@ class SAC(OffPolicyAgent):
 
     def __init__(self, models, memory=None, observation_space=None, action_space=None, device=None, cfg=None) -> None:
         super().__init__(models, memory, observation_space, action_space, device, cfg)
-        refuse_scheduler(self, self.cfg)
         spec = self.models["policy"]._spec_for("policy")
         if not spec.mixin.needs_key:
             raise TypeError(f"SAC needs a stochastic (Gaussian) policy for 'policy', got {spec.mixin.__name__}")

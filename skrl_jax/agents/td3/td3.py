@@ -25,9 +25,9 @@ from skrl_jax.agents.ddpg.ddpg import (
     with_exploration_metrics,
 )
 from skrl_jax.agents.gradients import gradient_step, make_optimizer
-from skrl_jax.agents.off_policy.base import OffPolicyAgent, OffPolicyLearner, standardize
+from skrl_jax.agents.off_policy.base import OffPolicyAgent, OffPolicyLearner, standardize, value_statistics
 from skrl_jax.agents.ppo.ppo import EXPERIMENT_DEFAULT_CONFIG
-from skrl_jax.agents.sac.sac import SAC_METRIC_TAGS, refuse_scheduler, value_statistics
+from skrl_jax.agents.sac.sac import SAC_METRIC_TAGS
 from skrl_jax.agents.td3.losses import critic_loss, policy_loss, smoothed_target_actions, twin_target
 from skrl_jax.resources.preprocessors import scaler_update
 from skrl_jax.utils.spaces import compute_space_size
@@ -84,7 +84,6 @@ class TD3(OffPolicyAgent):
 
     def __init__(self, models, memory=None, observation_space=None, action_space=None, device=None, cfg=None) -> None:
         super().__init__(models, memory, observation_space, action_space, device, cfg)
-        refuse_scheduler(self, self.cfg)
         check_deterministic_policy(self, CRITICS)
         if int(self.cfg["policy_delay"]) < 1:
             raise ValueError(f"TD3: policy_delay must be >= 1, got {self.cfg['policy_delay']}")
