@@ -1,19 +1,69 @@
-"""Library-wide settings: the seed from which models and agents draw their default PRNG keys."""
+"""Library-wide settings: the seed from which models, agents and environments draw their
+randomness, and the parameter initialisation scheme of models created afterwards."""
 
 from __future__ import annotations
 
 import jax
 
 _seed = 0
+_seed_was_set = False
+_parameter_init = "flax"
 
 
 def set_seed(seed: int = 0) -> int:
-    """Seed the default keys of models and agents created afterwards (skrl's ``set_seed``)."""
-    global _seed
+    """Seed the default keys of models and agents created afterwards (skrl's ``set_seed``).
+
+    The first ``reset()`` of an environment wrapped by ``wrap_env`` afterwards (a trainer's
+    first reset) is also seeded with it, so two runs with the same seed give the same returns.
+    """
+    global _seed, _seed_was_set
     _seed = int(seed)
+    _seed_was_set = True
     return _seed
+
+
+def get_seed() -> int | None:
+    """The seed given to ``set_seed``, or None when it was never called."""
+    return _seed if _seed_was_set else None
 
 
 def default_key(stream: int = 0) -> jax.Array:
     """A key derived from the global seed; ``stream`` separates independent users of it."""
     return jax.random.fold_in(jax.random.key(_seed), stream)
+
+
+def set_parameter_init(scheme: str = "flax") -> str:
+    """The initialisation of models created afterwards: ``"flax"`` (flax's defaults) or
+    ``"pytorch"`` (PyTorch's for Dense / Conv layers, as in a skrl torch script).
+
+    A model's own ``parameter_init=`` argument takes precedence.
+    """
+    from skrl_jax.models.initialization import check_parameter_init
+
+    global _parameter_init
+    _parameter_init = check_parameter_init(scheme)
+    return _parameter_init
+
+
+def parameter_init() -> str:
+    """The scheme set by ``set_parameter_init`` (``"flax"`` unless changed)."""
+    return _parameter_init
+
+
+_debug_nans = False
+
+
+def set_debug_nans(enabled: bool = True) -> bool:
+    """Check observations and rewards for NaN / inf on the host (off by default; the name mirrors
+    jax's ``jax_debug_nans``): the agents' ``act`` / ``record_transition`` (so the
+    ``SequentialTrainer`` loop) and eager ``model.act`` / ``model.apply`` calls then raise a
+    ``ValueError`` naming what was not finite, the environment and the timestep. Traced calls
+    (inside ``jit``, the ``CompiledTrainer``) are not checked: a check there would cost every step."""
+    global _debug_nans
+    _debug_nans = bool(enabled)
+    return _debug_nans
+
+
+def debug_nans() -> bool:
+    """Whether ``set_debug_nans(True)`` is on."""
+    return _debug_nans

@@ -19,6 +19,7 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode
 
+from skrl_jax import config as library_config
 from skrl_jax.utils.spaces import check_space, flatten_sample
 
 # Host -> device for a step's arrays in one compiled call: jit's argument path transfers numpy
@@ -46,6 +47,7 @@ class GymnasiumWrapper:
         check_space(self.observation_space, "observation space")
         check_space(self.action_space, "action space")
         self.device = None
+        self._was_reset = False
 
     @staticmethod
     def _use_same_step_autoreset(env: gym.vector.VectorEnv) -> AutoresetMode:
@@ -92,6 +94,11 @@ class GymnasiumWrapper:
         return actions if self.is_vector_env else actions[0]
 
     def reset(self, seed: int | None = None) -> tuple[jax.Array, dict]:
+        """Reset every environment; the first reset takes ``skrl_jax.config.set_seed``'s seed
+        when none is given (a vector env seeds its i-th environment with ``seed + i``)."""
+        if seed is None and not self._was_reset:
+            seed = library_config.get_seed()
+        self._was_reset = True
         observations, infos = self._env.reset(seed=seed)
         return _to_device(self._states(observations))[0], infos
 
@@ -135,18 +142,32 @@ def wrap_env(env: Any, wrapper: str = "auto", verbose: bool = True) -> Any:
     """
     from skrl_jax.envs.jax_env import BraxWrapper, GymnaxWrapper, JaxEnv, is_brax_env, is_gymnax_env
 
-    if wrapper not in ("auto", "gymnasium", "gymnax", "brax"):
-        raise ValueError(f"unknown wrapper {wrapper!r}; expected 'auto', 'gymnasium', 'gymnax' or 'brax'")
+    wrappers = ("auto", "gymnasium", "gymnax", "brax")
+    if wrapper not in wrappers:
+        raise ValueError(
+            f"wrap_env: unknown wrapper {wrapper!r}; expected one of {', '.join(repr(w) for w in wrappers)} "
+            "(skrl's other wrappers, e.g. 'isaaclab', are not ported)"
+        )
     if isinstance(env, (GymnasiumWrapper, JaxEnv)):
         return env
-    if isinstance(env, tuple) and len(env) == 2 and is_gymnax_env(env[0]):
-        return GymnaxWrapper(*env)
-    if wrapper == "gymnax" or is_gymnax_env(env):
-        return GymnaxWrapper(env)
-    if wrapper == "brax" or is_brax_env(env):
-        return BraxWrapper(env)
-    if not isinstance(env, (gym.Env, gym.vector.VectorEnv)):
+    pair = isinstance(env, tuple) and len(env) == 2 and is_gymnax_env(env[0])
+    kinds = {
+        "gymnax": pair or is_gymnax_env(env),
+        "brax": is_brax_env(env),
+        "gymnasium": isinstance(env, (gym.Env, gym.vector.VectorEnv)),
+    }
+    found = next((kind for kind, matches in kinds.items() if matches), None)
+    if found is None:
         raise TypeError(
-            f"wrap_env expects a gymnasium Env or VectorEnv or a gymnax environment, got {type(env).__name__}"
+            f"wrap_env expects a gymnasium Env or VectorEnv, a gymnax or a brax environment, got {type(env).__name__}"
         )
+    if wrapper not in ("auto", found):
+        raise TypeError(
+            f"wrap_env(env, wrapper={wrapper!r}): {type(env).__name__} is a {found} environment, not a {wrapper} one; "
+            f"pass wrapper='auto' or wrapper={found!r}"
+        )
+    if found == "gymnax":
+        return GymnaxWrapper(*env) if pair else GymnaxWrapper(env)
+    if found == "brax":
+        return BraxWrapper(env)
     return GymnasiumWrapper(env)

@@ -14,6 +14,8 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from skrl_jax import config as library_config
+from skrl_jax.models.initialization import check_parameter_init, pytorch_initialization
 from skrl_jax.models.inputs import ObservationInputs
 from skrl_jax.models.module import ModelModule, shared_calls
 from skrl_jax.models.parameters import ParameterStore
@@ -82,13 +84,25 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
 
         cls.act = act
 
-    def __init__(self, observation_space: Any, action_space: Any, device: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        observation_space: Any,
+        action_space: Any,
+        device: Any = None,
+        parameter_init: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """``parameter_init``: ``"flax"`` or ``"pytorch"`` (PyTorch's Dense / Conv initialisation, for
+        a model ported from skrl torch); by default ``skrl_jax.config.set_parameter_init``'s choice."""
         check_space(observation_space, "observation space")
         if action_space is not None:
             check_space(action_space, "action space")
         self.observation_space = observation_space
         self.action_space = action_space
         self.device = device
+        self.parameter_init = check_parameter_init(
+            parameter_init if parameter_init is not None else library_config.parameter_init()
+        )
         self.num_observations = compute_space_size(observation_space)
         self.num_actions = compute_space_size(action_space)
         self.observation_size = compute_space_size(observation_space, occupied_size=True)
@@ -145,7 +159,10 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
             raise NotImplementedError(
                 f"{type(self).__name__} creates flax variable collections {extra}; only 'params' is supported"
             )
-        return dict(variables.get("params", {}))
+        params = dict(variables.get("params", {}))
+        if self.parameter_init == "pytorch":
+            params = pytorch_initialization(params, params_key)
+        return params
 
     def apply(self, params: Any, inputs: Any, role: Role = "") -> Any:
         """What ``compute`` returns for ``role`` (pure).

@@ -122,8 +122,9 @@ class FunctionalModel(Model):
         trunk: nn.Module | None,
         heads: Mapping[str, Head],
         device: Any = None,
+        parameter_init: str | None = None,
     ) -> None:
-        Model.__init__(self, observation_space, action_space, device)
+        Model.__init__(self, observation_space, action_space, device, parameter_init=parameter_init)
         if not heads:
             raise ValueError("shared_model needs at least one head, e.g. heads={'policy': GaussianHead()}")
         for role, head in heads.items():
@@ -151,6 +152,7 @@ def shared_model(
     trunk: nn.Module | None,
     heads: Mapping[str, Head],
     device: Any = None,
+    parameter_init: str | None = None,
 ) -> FunctionalModel:
     """A model whose roles share ``trunk`` (a flax module mapping states to features).
 
@@ -161,5 +163,6 @@ def shared_model(
             feeds the states to the heads directly.
         heads: role name -> head (``GaussianHead()``, ``DeterministicHead()``,
             ``CategoricalHead()``, ``MultiCategoricalHead()``, ``MultivariateGaussianHead()``).
+        parameter_init: ``"flax"`` or ``"pytorch"``, as ``Model``'s argument.
     """
-    return FunctionalModel(observation_space, action_space, trunk, heads, device)
+    return FunctionalModel(observation_space, action_space, trunk, heads, device, parameter_init)

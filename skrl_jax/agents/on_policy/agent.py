@@ -85,9 +85,8 @@ class OnPolicyAgent(Agent):
             rewards_shaper=cfg["rewards_shaper"],
             time_limit_bootstrap=bool(cfg["time_limit_bootstrap"]),
             mixed_precision=bool(cfg["mixed_precision"]),
+            shuffle_minibatches=bool(cfg["shuffle_minibatches"]),
         )
-        if self.config.mini_batches < 1 or self.config.learning_epochs < 1:
-            raise ValueError(f"{name}: mini_batches and learning epochs must be >= 1")
         compute_dtype = jnp.bfloat16 if self.config.mixed_precision else None
         self.actor_critic = ActorCritic(self.policy, self.value, compute_dtype)
         self.shared = self.actor_critic.shared

@@ -106,6 +106,7 @@ class OnPolicyConfig:
     rewards_shaper: Callable | None = None
     time_limit_bootstrap: bool = False
     mixed_precision: bool = False
+    shuffle_minibatches: bool = True
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -222,9 +223,9 @@ def make_update(models: ActorCritic, config: OnPolicyConfig, loss_function: Loss
 
     As skrl: the state preprocessor learns from each minibatch of the first epoch; with
     ``kl_threshold`` a minibatch whose KL exceeds it is not applied and ends its epoch; the
-    KL-adaptive scheduler sees the mean KL of the minibatches an epoch processed. Unlike skrl
-    1.4, which slices the memory in order, minibatches are drawn from a fresh permutation
-    every epoch. ``metrics["nan_at"]`` is the index (epoch * mini_batches + minibatch) of the
+    KL-adaptive scheduler sees the mean KL of the minibatches an epoch processed. With
+    ``shuffle_minibatches`` (the default) minibatches are drawn from a fresh permutation every
+    epoch; without it they are consecutive slices of the memory, as skrl 1.4 takes them. ``metrics["nan_at"]`` is the index (epoch * mini_batches + minibatch) of the
     first non-finite loss, -1 if none.
     """
     optimizer = make_on_policy_optimizer(models, config)
@@ -299,7 +300,10 @@ def make_update(models: ActorCritic, config: OnPolicyConfig, loss_function: Loss
             learner, nan_at = carry
             epoch, key = inputs
             permutation_key, minibatch_keys = jax.random.split(key)
-            order = jax.random.permutation(permutation_key, batch_size)[: config.mini_batches * minibatch_size]
+            if config.shuffle_minibatches:
+                order = jax.random.permutation(permutation_key, batch_size)[: config.mini_batches * minibatch_size]
+            else:  # skrl's order: consecutive slices of the memory, the same every epoch
+                order = jnp.arange(config.mini_batches * minibatch_size)
             minibatches = jax.tree.map(
                 lambda x: x[order].reshape(config.mini_batches, minibatch_size, x.shape[-1]), samples
             )

@@ -43,6 +43,7 @@ PPO_DEFAULT_CONFIG = {
     "rewards_shaper": None,
     "time_limit_bootstrap": False,
     "mixed_precision": False,
+    "shuffle_minibatches": True,  # not a skrl key: skrl slices the memory in order (False)
     "experiment": EXPERIMENT_DEFAULT_CONFIG,
 }
 

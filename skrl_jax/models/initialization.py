@@ -1,0 +1,65 @@
+"""Parameter initialisation schemes: flax's defaults, or PyTorch's for models ported from skrl torch.
+
+PyTorch's ``nn.Linear`` and ``nn.ConvNd`` draw both weight and bias from
+``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` (``kaiming_uniform_(a=sqrt(5))`` for the weight); flax's
+``nn.Dense`` / ``nn.Conv`` draw a LeCun-normal kernel and a zero bias. A skrl torch script
+learns from the former, so a port that should follow the same learning curves can ask for it.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Mapping
+from typing import Any
+
+import jax
+
+PARAMETER_INITS = ("flax", "pytorch")
+
+
+def check_parameter_init(value: Any) -> str:
+    """``value`` if it names a scheme, else a ValueError naming the choices."""
+    if value not in PARAMETER_INITS:
+        raise ValueError(f"parameter_init must be one of {list(PARAMETER_INITS)}, got {value!r}")
+    return value
+
+
+def pytorch_initialization(params: Mapping[str, Any], key: jax.Array) -> dict[str, Any]:
+    """Redraw every layer's ``kernel`` (and its sibling ``bias``) as PyTorch initialises them.
+
+    A layer is a parameter dict holding a ``kernel`` leaf; ``fan_in`` is the product of all
+    kernel axes but the last (flax's Dense ``(in, out)``, Conv ``(*window, in, out)``), and both
+    leaves are drawn from ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``. Other leaves (a ``log_std``
+    parameter, a LayerNorm's ``scale`` / ``bias``) are kept as flax made them.
+
+    Args:
+        params: the parameter tree from ``Model.init``.
+        key: PRNG key; each layer gets its own key, folded in from its path.
+
+    Returns:
+        A tree with the same structure, shapes and dtypes.
+    """
+
+    def redraw(tree: Any, path: str) -> Any:
+        if not isinstance(tree, Mapping):
+            return tree
+        if "kernel" in tree and not isinstance(tree["kernel"], Mapping):
+            kernel = tree["kernel"]
+            bound = 1.0 / math.sqrt(max(math.prod(kernel.shape[:-1]), 1))
+            layer_key = jax.random.fold_in(key, _path_id(path))
+            kernel_key, bias_key = jax.random.split(layer_key)
+            layer = dict(tree)
+            layer["kernel"] = jax.random.uniform(kernel_key, kernel.shape, kernel.dtype, -bound, bound)
+            if "bias" in tree and not isinstance(tree["bias"], Mapping):
+                bias = tree["bias"]
+                layer["bias"] = jax.random.uniform(bias_key, bias.shape, bias.dtype, -bound, bound)
+            return layer
+        return {name: redraw(value, f"{path}/{name}") for name, value in tree.items()}
+
+    return redraw(params, "")
+
+
+def _path_id(path: str) -> int:
+    # stable across processes, unlike hash() of a str
+    return zlib.crc32(path.encode()) & 0x7FFFFFFF
