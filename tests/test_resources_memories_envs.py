@@ -16,7 +16,7 @@ from skrl_jax.resources.schedulers import KLAdaptiveLR
 
 
 def reference_gae(rewards, dones, values, next_values, gamma, lam):
-    """skrl's loop, written out in numpy."""
+    """skrl's PyTorch loop, written out in numpy (torch's ``std`` is the sample std)."""
     advantages = np.zeros_like(rewards)
     advantage = 0.0
     for i in reversed(range(rewards.shape[0])):
@@ -24,7 +24,7 @@ def reference_gae(rewards, dones, values, next_values, gamma, lam):
         advantage = rewards[i] - values[i] + gamma * (1 - dones[i]) * (following + lam * advantage)
         advantages[i] = advantage
     returns = advantages + values
-    return returns, (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+    return returns, (advantages - advantages.mean()) / (advantages.std(ddof=1) + 1e-8)
 
 
 def test_gae_matches_skrl_loop():

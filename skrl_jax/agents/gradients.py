@@ -8,14 +8,14 @@ KL-adaptive rate or a multi-device reduction all go through the same path:
     params, opt_state, loss, aux = gradient_step(loss_fn, optimizer, params, opt_state, batch)
     opt_state = set_learning_rate(opt_state, 5e-4)
 
-Models trained by separate optimizers (skrl's separate policy and value models) are the top-level
-entries of one parameter dict, each with its own optimizer: ``make_optimizer(..., names=("policy",
-"value"))`` (``optax.multi_transform`` keyed by name).
+Separate models trained together (skrl's separate policy and value models) are the top-level
+entries of one parameter dict under one optimizer, clipped by their joint norm, as in skrl's
+PyTorch backend.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -24,7 +24,7 @@ import optax
 
 
 def _adam(learning_rate: float, grad_norm_clip: float) -> optax.GradientTransformation:
-    """skrl's JAX Adam: global-norm clipping (when > 0), Adam's scaling, then the learning rate."""
+    """skrl's Adam: global-norm clipping (when > 0), Adam's scaling, then the learning rate."""
 
     def make(learning_rate: Any) -> optax.GradientTransformation:
         steps = [optax.scale_by_adam(), optax.scale_by_learning_rate(learning_rate)]
@@ -35,21 +35,14 @@ def _adam(learning_rate: float, grad_norm_clip: float) -> optax.GradientTransfor
     return optax.inject_hyperparams(make)(learning_rate=learning_rate)
 
 
-def make_optimizer(
-    learning_rate: float, grad_norm_clip: float = 0.0, names: Sequence[str] | None = None
-) -> optax.GradientTransformation:
+def make_optimizer(learning_rate: float, grad_norm_clip: float = 0.0) -> optax.GradientTransformation:
     """Adam with the learning rate in its state.
 
     Args:
         learning_rate: the initial learning rate (``set_learning_rate`` changes it later).
-        grad_norm_clip: clip each optimizer's gradients to this global norm (0: no clipping).
-        names: when given, the parameters are a dict with these top-level entries and each gets
-            its own optimizer (its own moments, its own clipping norm), as separate models in skrl.
+        grad_norm_clip: clip the gradients to this global norm over the whole tree (0: no clipping).
     """
-    if names is None or len(names) == 1:  # one optimizer for the whole tree: no partition needed
-        return _adam(learning_rate, grad_norm_clip)
-    optimizers = {name: _adam(learning_rate, grad_norm_clip) for name in names}
-    return optax.multi_transform(optimizers, {name: name for name in names})
+    return _adam(learning_rate, grad_norm_clip)
 
 
 def _is_injected(node: Any) -> bool:

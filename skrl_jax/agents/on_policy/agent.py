@@ -24,8 +24,8 @@ class OnPolicyAgent(Agent):
     ``loss_settings(cfg)``.
 
     With ``models["policy"] is models["value"]`` one parameter tree is trained by one
-    optimizer on the summed loss with one joint forward pass per minibatch; with two models,
-    each has its own optimizer (as skrl's JAX backend).
+    optimizer on the summed loss with one joint forward pass per minibatch; with two models, one
+    optimizer trains both, clipped by their joint gradient norm (as skrl's PyTorch backend).
     """
 
     required_models = ("policy", "value")

@@ -22,7 +22,8 @@ def compute_gae(
 
     Returns:
         ``returns = advantages + values`` and the advantages standardised over the whole
-        rollout (``(a - mean) / (std + 1e-8)``, population std as skrl's JAX backend), both
+        rollout (``(a - mean) / (std + 1e-8)``, the sample std (n - 1) as skrl's PyTorch backend;
+        skrl's JAX backend divides by the population std), both
         ``(rollouts, num_envs, 1)``.
     """
     not_dones = 1.0 - dones.astype(values.dtype)
@@ -37,4 +38,4 @@ def compute_gae(
         backward, jnp.zeros_like(next_values), (rewards, values, following_values, not_dones), reverse=True
     )
     returns = advantages + values
-    return returns, (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+    return returns, (advantages - advantages.mean()) / (advantages.std(ddof=1) + 1e-8)

@@ -28,8 +28,8 @@ from skrl_jax.resources.schedulers import KLAdaptiveLR
 
 class OnPolicyLearner(NamedTuple):
     """Everything an update changes. ``params`` has the key "policy" only when the policy and
-    value share one model, "policy" and "value" otherwise; ``opt_state`` holds one optimizer per
-    entry, with its learning rate."""
+    value share one model, "policy" and "value" otherwise; ``opt_state`` is one optimizer's over
+    all of it, with its learning rate."""
 
     params: dict[str, Any]
     opt_state: Any
@@ -159,7 +159,10 @@ class ActorCritic:
 
 
 def make_on_policy_optimizer(models: ActorCritic, config: OnPolicyConfig):
-    return make_optimizer(config.learning_rate, config.grad_norm_clip, names=models.names)
+    # One Adam over every entry of ``params``, clipped by their joint norm, as skrl's PyTorch backend
+    # (separate models: one optimizer over both models' parameters). skrl's JAX backend gives each
+    # model its own optimizer and clipping norm, which changes every step's scale.
+    return make_optimizer(config.learning_rate, config.grad_norm_clip)
 
 
 def init_learner(models: ActorCritic, config: OnPolicyConfig, params: dict[str, Any]) -> OnPolicyLearner:
