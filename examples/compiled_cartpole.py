@@ -101,9 +101,13 @@ def main() -> None:
     evaluate = jax.jit(jax.vmap(trainer.make_evaluate(num_episodes=10, max_steps=500)))
     greedy = np.asarray(evaluate(runners.agent_state, jax.random.split(jax.random.key(1), args.seeds))).mean(axis=1)
     final = np.nanmean(np.asarray(metrics["episode_return"])[:, -10:], axis=1)
-    print("seed | training return (last 10 updates) | greedy return (10 episodes)")
+    print("seed | greedy return (10 episodes) | training return (last 10 updates)")
     for seed in range(args.seeds):
-        print(f"{seed:4d} | {final[seed]:8.1f} | {greedy[seed]:8.1f}")
+        print(f"{seed:4d} | {greedy[seed]:8.1f} | {final[seed]:8.1f}")
+    print(
+        f"{args.seeds} seeds, greedy return (10 episodes): mean {greedy.mean():.1f}, worst {greedy.min():.1f}, "
+        f"{int((greedy >= 475).sum())}/{args.seeds} >= 475"
+    )
 
 
 if __name__ == "__main__":

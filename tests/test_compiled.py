@@ -18,7 +18,7 @@ from skrl_jax.agents.ppo import PPO  # noqa: E402
 from skrl_jax.envs import GymnaxWrapper, wrap_env  # noqa: E402
 from skrl_jax.models import CategoricalHead, DeterministicHead, GaussianHead, shared_model  # noqa: E402
 from skrl_jax.resources.preprocessors import RunningStandardScaler  # noqa: E402
-from skrl_jax.trainers import CompiledTrainer, metrics_table, plot_metrics  # noqa: E402
+from skrl_jax.trainers import CompiledTrainer, last_episodes_return, metrics_table, plot_metrics  # noqa: E402
 
 
 def cartpole_agent(width=16, **cfg):
@@ -243,3 +243,16 @@ def test_brax_environment_trains_when_brax_is_installed():
         jax.random.key(0)
     )
     assert np.all(np.isfinite(metrics["policy_loss"]))
+
+
+def test_last_episodes_return_takes_whole_updates_back_to_the_count():
+    metrics = {
+        "episode_return": np.array([[1.0, 2.0, np.nan, 4.0], [5.0, 6.0, 7.0, 8.0]]),
+        "episodes": np.array([[3, 5, 0, 10], [30, 1, 1, 1]]),
+    }
+    # seed 0: the last update (10 episodes of 4.0), one with none, then 5 of 2.0 reach 12
+    np.testing.assert_allclose(last_episodes_return(metrics, 12), [(10 * 4 + 5 * 2) / 15, (8 + 7 + 6 + 30 * 5) / 33])
+    np.testing.assert_allclose(last_episodes_return(metrics, 2), [4.0, 7.5])
+    assert np.isnan(last_episodes_return({"episode_return": np.array([np.nan]), "episodes": np.array([0])}))
+    with pytest.raises(ValueError, match=r"metrics\['episodes'\] \(3,\)"):
+        last_episodes_return({"episode_return": np.zeros(2), "episodes": np.zeros(3)})

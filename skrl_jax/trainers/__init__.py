@@ -2,7 +2,7 @@
 
 from skrl_jax.models.greedy import greedy_actions
 from skrl_jax.trainers.compiled import COMPILED_TRAINER_DEFAULT_CONFIG, CompiledTrainer, RunnerState
-from skrl_jax.trainers.metrics import metrics_table, plot_metrics
+from skrl_jax.trainers.metrics import last_episodes_return, metrics_table, plot_metrics
 from skrl_jax.trainers.sequential import SEQUENTIAL_TRAINER_DEFAULT_CONFIG, SequentialTrainer
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "RunnerState",
     "SequentialTrainer",
     "greedy_actions",
+    "last_episodes_return",
     "metrics_table",
     "plot_metrics",
 ]

@@ -79,3 +79,37 @@ def plot_metrics(
     ax.grid(alpha=0.3)
     ax.legend()
     return ax
+
+
+def last_episodes_return(metrics: Mapping[str, Any], count: int = 20) -> np.ndarray:
+    """The mean return of the last ``count`` episodes of a compiled run, per seed.
+
+    The compiled trainer reports, per update, the mean return of the episodes that ended in it
+    (``episode_return``) and how many did (``episodes``); going back from the last update, whole
+    updates are taken until ``count`` episodes are covered (an update's episodes are not split, so
+    a few more may be counted). The host loop's figure is ``mean(agent.episode_returns[-count:])``.
+
+    Args:
+        metrics: ``trainer.train``'s or ``make_train``'s metrics, shaped ``(updates,)`` or
+            ``(seeds, updates)``.
+        count: how many of the last episodes to average.
+
+    Returns:
+        ``()`` or ``(seeds,)``: the mean return (nan when no episode ended).
+    """
+    returns = np.asarray(metrics["episode_return"], np.float64)
+    episodes = np.asarray(metrics["episodes"], np.float64)
+    if returns.shape != episodes.shape:
+        raise ValueError(
+            f"metrics['episode_return'] has shape {returns.shape} but metrics['episodes'] {episodes.shape}"
+        )
+    flat_returns = returns.reshape(-1, returns.shape[-1])[:, ::-1]
+    flat_episodes = episodes.reshape(-1, episodes.shape[-1])[:, ::-1]
+    means = []
+    for seed_returns, seed_episodes in zip(flat_returns, flat_episodes):
+        covered = np.cumsum(seed_episodes)
+        taken = np.arange(len(covered)) <= np.searchsorted(covered, count)
+        weights = np.where(taken & (seed_episodes > 0), seed_episodes, 0.0)
+        total = weights.sum()
+        means.append(np.nansum(np.where(weights > 0, seed_returns, 0.0) * weights) / total if total else np.nan)
+    return np.asarray(means).reshape(returns.shape[:-1])

@@ -1,0 +1,93 @@
+"""Does every training example reach its task's bar? Runs each example as a user would, once per
+seed, and reads the figure its last line prints (the same figure the README's table gives).
+
+- host-loop examples (one seed per run): the mean return of the last 20 training episodes;
+- compiled examples (their seeds vmapped in one run): the figure of their last line, per seed.
+
+Bars: CartPole-v1 >= 475, Pendulum-v1 >= -200; an example passes on >= 4 of 5 seeds.
+
+Run: python benchmarks/examples_learning.py [--seeds 5] [--examples ppo_cartpole ppo_pendulum ...]
+"""
+
+import argparse
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from _results import write_results
+
+ROOT = Path(__file__).resolve().parents[1]
+FINAL_LINE = re.compile(r"mean return of the last 20 episodes: (-?[\d.]+)")
+PER_SEED_LINE = re.compile(r"^\s*(\d+) \| +(-?[\d.]+)", re.MULTILINE)
+
+# name -> (script arguments, bar, how the seeds run)
+EXAMPLES = {
+    "ppo_cartpole": ([], 475.0, "host"),
+    "ppo_pendulum": ([], -200.0, "host"),
+    "skrl_pendulum_ppo_port": ([], -200.0, "host"),
+    "sac_pendulum": ([], -200.0, "host"),
+    "dqn_cartpole": (["--settings", "tuned"], 475.0, "host"),
+    "compiled_cartpole": ([], 475.0, "vmapped"),
+    "compiled_pendulum": ([], -200.0, "vmapped"),
+}
+
+
+def run(script: str, arguments: list[str]) -> tuple[str, float]:
+    start = time.perf_counter()
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / f"{script}.py"), *arguments],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    return completed.stdout, time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--examples", nargs="+", default=list(EXAMPLES), choices=list(EXAMPLES))
+    args = parser.parse_args()
+    figures = {}
+    for name in args.examples:
+        arguments, bar, mode = EXAMPLES[name]
+        if mode == "host":
+            finals, seconds = [], 0.0
+            for seed in range(args.seeds):
+                stdout, elapsed = run(name, [*arguments, "--seed", str(seed)])
+                finals.append(float(FINAL_LINE.findall(stdout)[-1]))
+                seconds += elapsed
+                print(f"{name} seed {seed}: {finals[-1]:.1f} ({elapsed:.0f} s)", flush=True)
+        else:
+            stdout, seconds = run(name, [*arguments, "--seeds", str(args.seeds)])
+            finals = [float(value) for _, value in PER_SEED_LINE.findall(stdout)][-args.seeds :]
+            print(stdout.strip().splitlines()[-1])
+        finals = np.asarray(finals)
+        passed = int((finals >= bar).sum())
+        figures[name] = {
+            "arguments": arguments,
+            "bar": bar,
+            "finals": finals.round(1).tolist(),
+            "mean": float(finals.mean()),
+            "worst": float(finals.min()),
+            "seeds_at_bar": f"{passed}/{len(finals)}",
+            "meets": passed >= 0.8 * len(finals),
+            "seconds": seconds,
+        }
+    print("\n| example | bar | seeds at the bar | mean | worst | per seed |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for name, figure in figures.items():
+        per_seed = ", ".join(f"{value:.1f}" for value in figure["finals"])
+        print(
+            f"| `{name}.py {' '.join(figure['arguments'])}`".rstrip()
+            + f" | {figure['bar']:g} | {figure['seeds_at_bar']} | {figure['mean']:.1f} | {figure['worst']:.1f} | {per_seed} |"
+        )
+    write_results("examples_learning", figures)
+
+
+if __name__ == "__main__":
+    main()
