@@ -1,13 +1,20 @@
 """PPO with a shared Categorical + value model on gymnasium CartPole-v1 (8 environments).
 
-Run: python examples/ppo_cartpole.py [--timesteps 12500] [--seed 0]
-(timesteps count steps of the vector environment: 12,500 x 8 environments = 100,000 env steps)
+Settings: rollouts 64 x 8 envs, 10 epochs x 4 minibatches, lr 1e-3 decaying linearly to 0 over the
+run (an optax schedule as `learning_rate_scheduler`), running scalers, 300,000 env steps. A
+constant or KL-adaptive rate keeps a few seeds in 10 oscillating below 475 at the end; the decay
+lets every run settle (`python benchmarks/examples_learning.py --examples ppo_cartpole`).
+
+Run: python examples/ppo_cartpole.py [--timesteps 37500] [--seed 0]
+(timesteps count steps of the vector environment: 37,500 x 8 environments = 300,000 env steps)
+The last line is the figure of the README's table: the mean return of the last 20 episodes.
 """
 
 import argparse
 
 import flax.linen as nn
 import gymnasium as gym
+import optax
 
 from skrl_jax import config
 from skrl_jax.agents.ppo import PPO, PPO_DEFAULT_CONFIG
@@ -15,7 +22,6 @@ from skrl_jax.envs import wrap_env
 from skrl_jax.memories import RandomMemory
 from skrl_jax.models import CategoricalMixin, DeterministicMixin, Model
 from skrl_jax.resources.preprocessors import RunningStandardScaler
-from skrl_jax.resources.schedulers import KLAdaptiveLR
 from skrl_jax.trainers import SequentialTrainer
 
 NUM_ENVS = 8
@@ -39,18 +45,19 @@ class SharedModel(CategoricalMixin, DeterministicMixin, Model):
             return self.value_layer(self.net(inputs["states"])), {}
 
 
-def make_agent(env, shared: bool = True) -> PPO:
+def make_agent(env, shared: bool = True, timesteps: int = 37_500) -> PPO:
     model = SharedModel(env.observation_space, env.action_space)
     models = {"policy": model, "value": model if shared else SharedModel(env.observation_space, env.action_space)}
     cfg = PPO_DEFAULT_CONFIG.copy()
     cfg["rollouts"] = 64
-    cfg["learning_epochs"] = 8
+    cfg["learning_epochs"] = 10
     cfg["mini_batches"] = 4
     cfg["discount_factor"] = 0.99
     cfg["lambda"] = 0.95
     cfg["learning_rate"] = 1e-3
-    cfg["learning_rate_scheduler"] = KLAdaptiveLR
-    cfg["learning_rate_scheduler_kwargs"] = {"kl_threshold": 0.008}
+    epochs = (timesteps // cfg["rollouts"]) * cfg["learning_epochs"]
+    cfg["learning_rate_scheduler"] = optax.linear_schedule  # a factor on learning_rate, per epoch
+    cfg["learning_rate_scheduler_kwargs"] = {"init_value": 1.0, "end_value": 0.0, "transition_steps": epochs}
     cfg["state_preprocessor"] = RunningStandardScaler
     cfg["state_preprocessor_kwargs"] = {"size": env.observation_space}
     cfg["value_preprocessor"] = RunningStandardScaler
@@ -61,11 +68,10 @@ def make_agent(env, shared: bool = True) -> PPO:
     )
 
 
-def train(seed: int = 0, timesteps: int = 12_500, progress: bool = True) -> PPO:
+def train(seed: int = 0, timesteps: int = 37_500, progress: bool = True) -> PPO:
     config.set_seed(seed)
     env = wrap_env(gym.make_vec("CartPole-v1", num_envs=NUM_ENVS, vectorization_mode="sync"))
-    env.reset(seed=seed)
-    agent = make_agent(env)
+    agent = make_agent(env, timesteps=timesteps)
     trainer = SequentialTrainer(
         env, agent, cfg={"timesteps": timesteps, "headless": True, "disable_progressbar": not progress}
     )
@@ -75,10 +81,9 @@ def train(seed: int = 0, timesteps: int = 12_500, progress: bool = True) -> PPO:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--timesteps", type=int, default=12_500)
+    parser.add_argument("--timesteps", type=int, default=37_500)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     agent = train(args.seed, args.timesteps)
-    print(
-        f"episodes: {len(agent.episode_returns)}; mean return of the last 20: {sum(agent.episode_returns[-20:]) / 20:.1f}"
-    )
+    print(f"episodes: {len(agent.episode_returns)}")
+    print(f"mean return of the last 20 episodes: {sum(agent.episode_returns[-20:]) / 20:.1f}")
