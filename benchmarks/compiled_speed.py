@@ -58,7 +58,8 @@ def main() -> None:
     parser.add_argument("--skip-skrl", action="store_true")
     args = parser.parse_args()
     key = jax.random.key(0)
-    timesteps = ENV_STEPS // compiled_cartpole.NUM_ENVS
+    per_update = compiled_cartpole.NUM_ENVS * compiled_cartpole.ROLLOUTS
+    timesteps = (ENV_STEPS // per_update) * compiled_cartpole.ROLLOUTS  # whole updates, as PureJaxRL rounds
 
     print("compiling: reference, library (shared), library (separate) ...", flush=True)
     reference, reference_compile = compiled(reference_ppo.make_train(), key)
@@ -84,7 +85,7 @@ def main() -> None:
     compiled_steps_per_second = ENV_STEPS / median["shared"]
 
     print("compile time of the training function at two lengths ...", flush=True)
-    short_trainer = compiled_cartpole.make_trainer(100_000 // compiled_cartpole.NUM_ENVS, progress=False)
+    short_trainer = compiled_cartpole.make_trainer((100_000 // per_update) * compiled_cartpole.ROLLOUTS, progress=False)
     _, compile_short = compiled(short_trainer.make_train(), key)
 
     print(f"learning: {args.seeds} seeds in one vmapped call ...", flush=True)

@@ -82,9 +82,10 @@ def main() -> None:
     print("| --- | --- | --- | --- | --- | --- |")
     for name, figure in figures.items():
         per_seed = ", ".join(f"{value:.1f}" for value in figure["finals"])
+        command = " ".join([f"{name}.py", *figure["arguments"]])
         print(
-            f"| `{name}.py {' '.join(figure['arguments'])}`".rstrip()
-            + f" | {figure['bar']:g} | {figure['seeds_at_bar']} | {figure['mean']:.1f} | {figure['worst']:.1f} | {per_seed} |"
+            f"| `{command}` | {figure['bar']:g} | {figure['seeds_at_bar']} | {figure['mean']:.1f} | "
+            f"{figure['worst']:.1f} | {per_seed} |"
         )
     write_results("examples_learning", figures)
 

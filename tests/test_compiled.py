@@ -208,12 +208,11 @@ def test_compiled_ppo_learns_cartpole():
         value_preprocessor_kwargs={"size": 1},
     )
     trainer = CompiledTrainer(env, agent, cfg={"timesteps": 12_800, "num_envs": 4, "disable_progressbar": True})
-    runner, metrics = trainer.train(jax.random.key(0))
-    returns = metrics["episode_return"]
-    assert np.nanmean(returns[:5]) < 60 and np.nanmean(returns[-5:]) > 150, (
-        np.nanmean(returns[:5]),
-        np.nanmean(returns[-5:]),
-    )
+    # one seed's return after 51k env steps ranges from ~150 to ~470: judge 4 seeds (vmapped, one call)
+    _, metrics = jax.jit(jax.vmap(trainer.make_train()))(jax.random.split(jax.random.key(0), 4))
+    returns = np.asarray(metrics["episode_return"])
+    first, last = np.nanmean(returns[:, :5], axis=1), np.nanmean(returns[:, -5:], axis=1)
+    assert first.mean() < 60 and last.mean() > 200 and np.all(last > 2 * first), (first, last)
 
 
 def test_brax_environment_trains_when_brax_is_installed():

@@ -59,8 +59,8 @@ def test_compiled_examples_build_and_run_briefly():
     cartpole = load_example("compiled_cartpole")["make_trainer"](timesteps=256, progress=False)
     runner, metrics = cartpole.train()
     assert metrics["policy_loss"].shape == (2,) and cartpole.agents.shared
-    pendulum = load_example("compiled_pendulum")["make_trainer"](timesteps=256, progress=False)
-    assert pendulum.num_envs == 16 and pendulum.num_updates == 1
+    pendulum = load_example("compiled_pendulum")["make_trainer"](timesteps=1024, progress=False)
+    assert pendulum.num_envs == 4 and pendulum.num_updates == 1
     runner, metrics = pendulum.train()
     assert np.isfinite(metrics["value_loss"]).all()
 

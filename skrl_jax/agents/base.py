@@ -6,6 +6,7 @@ import collections
 import copy
 import datetime
 import difflib
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,6 +19,66 @@ import numpy as np
 from skrl_jax import config as library_config
 from skrl_jax.agents.core import AgentFunctions, AgentState, Transition
 from skrl_jax.utils.spaces import compute_space_size
+from skrl_jax.utils.validation import Factory, Keywords, Number, check_config, raise_if_not_finite
+
+_POSITIVE_INT = Number(integer=True, low=1)
+_COUNT = Number(integer=True, low=0)
+_NON_NEGATIVE = Number(low=0)
+_UNIT_INTERVAL = Number(low=0, high=1)
+_LEARNING_RATE = Number(low=0)
+_INTERVAL = Number(integer=True, low=0, words=("auto",))
+
+# what each cfg key of skrl's agents accepts; a key means the same in every agent. skrl checks
+# none of these: a discount_factor of 1.5 or rollouts=0 fails (or diverges) much later there.
+AGENT_CFG_RULES = {
+    "rollouts": _POSITIVE_INT,
+    "learning_epochs": _POSITIVE_INT,
+    "mini_batches": _POSITIVE_INT,
+    "batch_size": _POSITIVE_INT,
+    "gradient_steps": _POSITIVE_INT,
+    "policy_delay": _POSITIVE_INT,
+    "update_interval": _POSITIVE_INT,
+    "target_update_interval": _POSITIVE_INT,
+    "random_timesteps": _COUNT,
+    "learning_starts": _COUNT,
+    "discount_factor": Number(low=0, high=1, note="skrl does not check it; above 1 the returns grow without bound"),
+    "lambda": _UNIT_INTERVAL,
+    "polyak": _UNIT_INTERVAL,
+    "initial_epsilon": _UNIT_INTERVAL,
+    "final_epsilon": _UNIT_INTERVAL,
+    "learning_rate": _LEARNING_RATE,
+    "actor_learning_rate": _LEARNING_RATE,
+    "critic_learning_rate": _LEARNING_RATE,
+    "entropy_learning_rate": _LEARNING_RATE,
+    "grad_norm_clip": _NON_NEGATIVE,
+    "ratio_clip": _NON_NEGATIVE,
+    "value_clip": _NON_NEGATIVE,
+    "kl_threshold": _NON_NEGATIVE,
+    "entropy_loss_scale": _NON_NEGATIVE,
+    "value_loss_scale": _NON_NEGATIVE,
+    "alpha": _NON_NEGATIVE,
+    "smooth_regularization_clip": _NON_NEGATIVE,
+    "initial_entropy_value": Number(low=0, above=True),
+    "target_entropy": Number(words=(None,)),
+    "initial_scale": _NON_NEGATIVE,
+    "final_scale": _NON_NEGATIVE,
+    "timesteps": Number(integer=True, low=0, words=(None,)),
+    "write_interval": _INTERVAL,
+    "checkpoint_interval": _INTERVAL,
+    "learning_rate_scheduler": Factory(
+        "e.g. from skrl_jax.resources.schedulers import KLAdaptiveLR, then learning_rate_scheduler=KLAdaptiveLR"
+    ),
+    "state_preprocessor": Factory(
+        "e.g. from skrl_jax.resources.preprocessors import RunningStandardScaler, then state_preprocessor=RunningStandardScaler"
+    ),
+    "value_preprocessor": Factory(
+        "e.g. from skrl_jax.resources.preprocessors import RunningStandardScaler, then value_preprocessor=RunningStandardScaler"
+    ),
+    "rewards_shaper": Factory("a function rewards_shaper(rewards, timestep, timesteps) -> rewards"),
+    "learning_rate_scheduler_kwargs": Keywords(),
+    "state_preprocessor_kwargs": Keywords(),
+    "value_preprocessor_kwargs": Keywords(),
+}
 
 
 def merge_config(defaults: Mapping[str, Any], cfg: Mapping[str, Any] | None, owner: str) -> dict[str, Any]:
@@ -72,6 +133,7 @@ class Agent:
         self.action_space = action_space
         self.device = device
         self.cfg = merge_config(self.default_config, cfg, name) if self.default_config else dict(cfg or {})
+        check_config(self.cfg, AGENT_CFG_RULES, name)
         experiment = self.cfg.get("experiment", {})
         if experiment.get("wandb"):
             raise NotImplementedError(
@@ -178,6 +240,7 @@ class Agent:
             for tensor, (size, dtype) in self.memory_specs().items():
                 self.memory.create_tensor(tensor, size, dtype)
         num_envs = self.memory.num_envs if self.memory is not None else 1
+        self._num_envs = num_envs
         functions = self.make_functions(num_envs, timesteps)
         if self.state is None:
             held = {name: model.params for name, model in self.parameter_keys().items() if model.params is not None}
@@ -250,6 +313,7 @@ class Agent:
         The transition recorded at the previous step is written to the memory in that same call.
         """
         self._require_init("act()")
+        self._check_host_arrays(timestep, records=not deterministic, observations=states)
         act_key, _ = self._keys()
         if deterministic or self.memory is None:
             state = self.state
@@ -279,6 +343,7 @@ class Agent:
         The write happens in the next ``act`` call's compiled call (one call per step), or as
         soon as the state is read (``agent.state``, ``memory.state``, an update, a checkpoint).
         """
+        self._check_host_arrays(timestep, observations=states, rewards=rewards, next_observations=next_states)
         self.track_episodes(rewards, terminated, truncated, timestep)
         if self.memory is None:
             return
@@ -290,6 +355,26 @@ class Agent:
             self._extras,
             timestep,
         )
+
+    def _check_host_arrays(self, timestep: int, records: bool = True, **arrays: Any) -> None:
+        """What the host loop hands over, checked before it reaches a compiled call: one row per
+        environment the memory was made for when it is recorded (a reshape error inside jit
+        otherwise) and, with ``skrl_jax.config.set_debug_nans(True)``, finite values."""
+        name = type(self).__name__
+        num_envs = getattr(self, "_num_envs", None)
+        if records and self.memory is not None and num_envs is not None:
+            for what, values in arrays.items():
+                shape = tuple(getattr(values, "shape", np.shape(values)))
+                rows = math.prod(shape) if what == "rewards" else math.prod(shape[:-1])
+                if rows != num_envs:
+                    raise ValueError(
+                        f"{name}: the {what} at timestep {timestep} hold {rows} environments (shape {shape}) but the "
+                        f"memory was made for num_envs={num_envs}: create it as RandomMemory(memory_size, "
+                        f"num_envs={rows}) to match the environment (env.num_envs)"
+                    )
+        if library_config.debug_nans():
+            for what, values in arrays.items():
+                raise_if_not_finite(values, what, f"{name} at timestep {timestep}")
 
     def _take_pending(self) -> tuple:
         pending, self._pending = self._pending, None

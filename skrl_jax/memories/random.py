@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from skrl_jax.utils.spaces import compute_space_size
+from skrl_jax.utils.validation import check_positive_int
 
 
 class MemoryState(NamedTuple):
@@ -82,10 +83,8 @@ class RandomMemory:
     def __init__(
         self, memory_size: int, num_envs: int = 1, device: Any = None, replacement: bool = True, **kwargs: Any
     ):
-        if memory_size < 1 or num_envs < 1:
-            raise ValueError(f"memory_size and num_envs must be >= 1, got {memory_size} and {num_envs}")
-        self.memory_size = int(memory_size)
-        self.num_envs = int(num_envs)
+        self.memory_size = check_positive_int(memory_size, "RandomMemory: memory_size")
+        self.num_envs = check_positive_int(num_envs, "RandomMemory: num_envs")
         self.device = device
         self.replacement = replacement
         self._specs: dict[str, tuple[int, Any]] = {}

@@ -21,6 +21,7 @@ from skrl_jax.models.module import ModelModule, shared_calls
 from skrl_jax.models.parameters import ParameterStore
 from skrl_jax.models.roles import RoleRegistry, RoleSpec
 from skrl_jax.utils.spaces import check_space, compute_space_size
+from skrl_jax.utils.validation import describe, raise_if_not_finite
 
 Role = str | tuple[str, ...]
 
@@ -45,6 +46,22 @@ def _is_traced(tree: Any) -> bool:
     return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(tree))
 
 
+def check_key(key: Any, where: str) -> None:
+    """A ``TypeError`` naming ``key`` unless it is one JAX PRNG key: a typed key
+    (``jax.random.key``) or a legacy ``uint32[2]`` (``jax.random.PRNGKey``). Dtype and shape are
+    static, so this holds inside ``jit`` too."""
+    dtype, shape = getattr(key, "dtype", None), getattr(key, "shape", None)
+    if dtype is not None and jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key):
+        if shape == ():
+            return
+    elif dtype == jnp.uint32 and shape == (2,):
+        return
+    got = f"an array of shape {shape} and dtype {dtype}" if dtype is not None else describe(key)
+    raise TypeError(
+        f"{where}: key must be one JAX PRNG key (jax.random.key(seed), or a legacy jax.random.PRNGKey(seed)), got {got}"
+    )
+
+
 class Model(RoleRegistry, ObservationInputs, ParameterStore):
     """Base class of every skrl_jax model (subclass it together with the mixins, as in skrl).
 
@@ -64,6 +81,20 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        user_init = cls.__dict__.get("__init__")
+        if user_init is not None:
+            # a subclass whose __init__ forgets Model.__init__ would fail later on a private name
+            @functools.wraps(user_init)
+            def __init__(self, *args, **kwargs):
+                user_init(self, *args, **kwargs)
+                if type(self).__init__ is __init__ and "_role_specs" not in self.__dict__:
+                    name = type(self).__name__
+                    raise TypeError(
+                        f"{name}.__init__ did not call Model.__init__(self, observation_space, action_space, ...): "
+                        f"call it first in {name}.__init__, before the mixin constructors"
+                    )
+
+            cls.__init__ = __init__
         user_act = cls.__dict__.get("act")
         if user_act is None or cls.__module__.startswith("skrl_jax.models."):
             return
@@ -140,6 +171,7 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
         Returns:
             The parameter pytree; a layer used by several roles appears once.
         """
+        check_key(key, f"{type(self).__name__}.init")
         roles = tuple(roles) if roles is not None else self._default_roles()
         self._check_roles(roles)
         sample_key, params_key, compute_key = jax.random.split(key, 3)
@@ -176,14 +208,16 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
                 by several roles (the shared trunk) is computed once.
         """
         inputs = self._prepare_inputs(inputs)
+        roles = role if isinstance(role, tuple) else (role,)
+        self._check_roles(roles)
+        if not _is_traced((params, inputs)):
+            self._check_eager_call(params, inputs, roles)
         if isinstance(role, tuple):
-            self._check_roles(role)
             with shared_calls():
                 outputs = self._module.apply({"params": params}, inputs, role, method=ModelModule.compute_roles)
             for name in role:
                 self._check_output(outputs[name], name)
             return outputs
-        self._check_roles((role,))
         joint = self._joint
         if (
             joint is not None
@@ -223,6 +257,8 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
     def _act_as(self, mixin: type | None, inputs: Any, role: Role, params: Any, key: jax.Array | None) -> Any:
         if isinstance(role, tuple):
             return self.joint_act(inputs, role, params=params, key=key)
+        if key is not None:
+            check_key(key, f"{type(self).__name__}.act")
         spec = self._spec_for(role, mixin)
         if params is None or (key is None and spec.mixin.needs_key):
             return self._act_eagerly(inputs, role, params, key)
@@ -263,6 +299,8 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
                 float32 before the distributions (mixed precision).
         """
         roles = tuple(roles)
+        if key is not None:
+            check_key(key, f"{type(self).__name__}.act")
         sampling = [self._spec_for(name).mixin.needs_key for name in roles]
         needs_key = any(sampling)
         if params is None or (key is None and needs_key):
@@ -289,6 +327,7 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
             self._joint = previous
 
     def _entropy_as(self, mixin: type | None, outputs: Any, role: str) -> jax.Array:
+        self._check_roles((role,))  # an unknown role would fall back to the mixin's own
         spec = self._spec_for(role, mixin)
         return spec.mixin._entropy(self, spec, outputs, role)
 
@@ -309,6 +348,12 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
         if key is None:
             self._eager_calls += 1
             key = jax.random.fold_in(self._eager_key, self._eager_calls)
+        inputs = self._prepare_inputs(inputs)
+        roles = role if isinstance(role, tuple) else (role,)
+        self._check_eager_call(params, inputs, roles)
+        for name in roles:  # value checks: inside the compiled call below the inputs are traced
+            spec = self._spec_for(name)
+            spec.mixin._check_concrete_inputs(self, spec, inputs, name)
         if self._eager_act is None:
             model = self
 
@@ -316,4 +361,13 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
                 return model.act(inputs, role, params=params, key=key)
 
             self._eager_act = jax.jit(pure_act, static_argnames="role")
-        return self._eager_act(params, self._prepare_inputs(inputs), key, role=role)
+        return self._eager_act(params, inputs, key, role=role)
+
+    def _check_eager_call(self, params: Any, inputs: dict[str, Any], roles: Sequence[str]) -> None:
+        """What a call outside ``jit`` can check on concrete values: the parameters' tree and, with
+        ``skrl_jax.config.set_debug_nans(True)``, finite observations."""
+        self.check_params(params, inputs, roles)
+        if library_config.debug_nans():
+            raise_if_not_finite(
+                inputs["states"], "observations (inputs['states'])", f"{type(self).__name__}", rows="batch row"
+            )

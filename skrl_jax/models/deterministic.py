@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from skrl_jax.models.mixin import Mixin, action_bounds, unpack_output
+from skrl_jax.models.mixin import Mixin, action_bounds, check_output_shape, unpack_output
 
 
 class DeterministicConfig(NamedTuple):
@@ -38,6 +38,9 @@ class DeterministicMixin(Mixin):
     @staticmethod
     def _distribution(model: Any, spec: Any, output: Any, inputs: dict, role: str, key: jax.Array | None) -> tuple:
         actions, outputs = unpack_output(output, 2, "DeterministicMixin", "(actions, outputs)", role)
+        # clipping to the action bounds needs num_actions outputs: another width would broadcast
+        size = model.num_actions if spec.config.clip_actions else None
+        check_output_shape(model, actions, size, "actions", "DeterministicMixin", role, inputs, model.action_space)
         if spec.config.clip_actions:
             actions = jnp.clip(actions, spec.config.actions_low, spec.config.actions_high)
         return actions, None, outputs

@@ -72,9 +72,17 @@ def categorical_sample(key: jax.Array, log_probs: jax.Array) -> jax.Array:
 
 
 def categorical_log_prob(log_probs: jax.Array, actions: jax.Array) -> jax.Array:
-    """Log-probability of ``actions`` (one index per batch element, any shape of that size), ``(..., 1)``."""
-    indices = actions.astype(jnp.int32).reshape(*log_probs.shape[:-1], 1)
-    return jnp.take_along_axis(log_probs, indices, axis=-1)
+    """Log-probability of ``actions`` (one index per batch element, any shape of that size), ``(..., 1)``.
+
+    An action that is not an index in ``[0, n)`` (negative, too large, or a float that is not a
+    whole number) gets a NaN log-probability: a gather would wrap it around or truncate it into a
+    valid-looking value, and a NaN makes the agents' loss check name the update.
+    """
+    actions = actions.reshape(*log_probs.shape[:-1], 1)
+    indices = actions.astype(jnp.int32)
+    valid = (indices >= 0) & (indices < log_probs.shape[-1]) & (indices == actions)
+    picked = jnp.take_along_axis(log_probs, jnp.clip(indices, 0, log_probs.shape[-1] - 1), axis=-1)
+    return jnp.where(valid, picked, jnp.nan)
 
 
 def categorical_entropy(log_probs: jax.Array) -> jax.Array:

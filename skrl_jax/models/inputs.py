@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 from gymnasium import spaces
 
-from skrl_jax.utils.spaces import flatten_sample, sample_space
+from skrl_jax.utils.spaces import dict_entries_message, flatten_sample, sample_space
 
 
 def describe_space(space: Any) -> str:
@@ -27,6 +27,10 @@ class ObservationInputs:
         """skrl's inputs dict with ``states`` as a float array of shape ``(..., observation_size)``."""
         if isinstance(inputs, Mapping) and not self._is_observation_dict(inputs):
             if "states" not in inputs:
+                space = self.observation_space
+                if isinstance(space, spaces.Dict) and set(inputs) & set(space.spaces):
+                    # a Dict observation as gymnasium gives it, with entries missing or unknown
+                    raise KeyError(dict_entries_message(space, inputs, type(self).__name__))
                 raise KeyError(
                     f"inputs has no 'states' entry (keys: {sorted(inputs)}); pass {{'states': observations}}"
                 )

@@ -27,6 +27,10 @@ class Mixin:
     def _entropy(model: Any, spec: Any, outputs: Any, role: str) -> jax.Array:
         raise NotImplementedError(f"{spec.mixin.__name__} (role {role!r}) has no entropy")
 
+    @staticmethod
+    def _check_concrete_inputs(model: Any, spec: Any, inputs: dict, role: str) -> None:
+        """Checks of input values (not only shapes) before an eager call is compiled; none by default."""
+
 
 def unpack_output(output: Any, length: int, mixin: str, expected: str, role: str) -> tuple:
     """Check that ``compute`` returned the tuple a mixin expects, naming what came instead."""
@@ -36,10 +40,27 @@ def unpack_output(output: Any, length: int, mixin: str, expected: str, role: str
     return output
 
 
-def check_last_dim(array: Any, size: int, what: str, mixin: str, role: str, space: Any) -> None:
+def batch_shape(inputs: dict) -> tuple[int, ...]:
+    """The batch dimensions of a call: those of ``inputs["states"]`` (none inside ``vmap``)."""
+    return tuple(inputs["states"].shape[:-1])
+
+
+def check_output_shape(
+    model: Any, array: Any, size: int | None, what: str, mixin: str, role: str, inputs: dict, space: Any = None
+) -> None:
+    """``compute``'s ``what`` must be ``(*batch, size)`` (any last size when ``size`` is None); a
+    wrong shape would broadcast into actions of the wrong shape (shapes are static: checked once,
+    when traced)."""
     shape = tuple(getattr(array, "shape", ()))
-    if not shape or shape[-1] != size:
-        raise ValueError(f"{mixin}: {what} for role {role!r} must have shape (..., {size}) for {space}, got {shape}")
+    batch = batch_shape(inputs)
+    if shape[:-1] == batch and len(shape) == len(batch) + 1 and size in (None, shape[-1]):
+        return
+    expected = f"({', '.join(str(n) for n in batch)}{', ' if batch else ''}{size if size is not None else '...'})"
+    of = f" x {size} for {space}" if size is not None and space is not None else ""
+    raise ValueError(
+        f"{type(model).__name__}.compute(inputs, role={role!r}) returned {what} of shape {shape} for {mixin}; expected "
+        f"{expected}: the batch {batch} of inputs['states']{of}"
+    )
 
 
 def check_model_initialised(model: Any, mixin: str) -> None:

@@ -10,8 +10,8 @@ import jax.numpy as jnp
 from gymnasium import spaces
 
 from skrl_jax.models.distributions import normal_entropy, normal_log_prob, normal_sample
-from skrl_jax.models.gaussian import GaussianConfig, check_log_std, clip_log_std
-from skrl_jax.models.mixin import Mixin, action_bounds, check_last_dim, require_action_space, unpack_output
+from skrl_jax.models.gaussian import GaussianConfig, check_continuous_taken_actions, check_log_std, clip_log_std
+from skrl_jax.models.mixin import Mixin, action_bounds, check_output_shape, require_action_space, unpack_output
 
 
 class MultivariateGaussianMixin(Mixin):
@@ -51,13 +51,16 @@ class MultivariateGaussianMixin(Mixin):
         mean, log_std, outputs = unpack_output(
             output, 3, "MultivariateGaussianMixin", "(mean_actions, log_std, outputs)", role
         )
-        check_last_dim(mean, model.num_actions, "mean_actions", "MultivariateGaussianMixin", role, model.action_space)
-        log_std = clip_log_std(spec.config, check_log_std(mean, log_std, "MultivariateGaussianMixin", role))
+        mixin = "MultivariateGaussianMixin"
+        check_output_shape(model, mean, model.num_actions, "mean_actions", mixin, role, inputs, model.action_space)
+        log_std = clip_log_std(spec.config, check_log_std(model, mean, log_std, mixin, role))
+        taken_actions = check_continuous_taken_actions(model, inputs, mean, mixin, role)
         log_scale = 2.0 * log_std
         actions = normal_sample(key, mean, log_scale)
         if spec.config.clip_actions:
             actions = jnp.clip(actions, spec.config.actions_low, spec.config.actions_high)
-        taken_actions = inputs.get("taken_actions", actions)
+        if taken_actions is None:
+            taken_actions = actions
         log_prob = jnp.sum(normal_log_prob(taken_actions, mean, log_scale), axis=-1, keepdims=True)
         outputs = dict(outputs, mean_actions=mean, log_std=log_std, stddev=jnp.exp(log_scale))
         return actions, log_prob, outputs

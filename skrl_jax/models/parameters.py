@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import jax
@@ -84,6 +84,52 @@ class ParameterStore:
             raise CheckpointError(f"{path} does not hold a parameter tree (found {type(payload).__name__})")
         self.params = restore(target, state, f"{path} ({type(self).__name__})")
         return self.params
+
+    def check_params(self, params: Any, inputs: Any, roles: Sequence[str]) -> None:
+        """A ``ValueError`` naming the first paths that differ when ``params`` is not a parameter tree
+        of this model (another model's, a flax ``{"params": ...}`` dict, a wrong shape), instead of
+        flax's error from deep inside ``apply``. ``roles`` are about to run on ``inputs``: parameters
+        only other roles read may be missing (``init(key, roles=...)`` makes such trees).
+
+        The expected trees come from ``jax.eval_shape(init)``, once per model and roles; the tree
+        last found good for the same roles is not compared again.
+        """
+        roles = tuple(roles)
+        checked = self.__dict__.setdefault("_checked_params_by_roles", {})
+        if checked.get(roles) is params:
+            return
+        from skrl_jax.utils.checkpoints import summarize_differences, tree_differences
+
+        name = type(self).__name__
+        if not isinstance(params, Mapping):
+            raise TypeError(
+                f"params must be the parameter tree of {name} (a dict, as model.init returns), got {type(params).__name__}"
+            )
+        needed = self._expected_params(roles, inputs)
+        if needed is None:
+            return
+        # without every role's tree, a layer the call does not read cannot be told from a stray one
+        full = self._expected_params(None, None)
+        reference = {**(full if full is not None else params), **needed}
+        expected = {layer: tree for layer, tree in reference.items() if layer in needed or layer in params}
+        differences = tree_differences(expected, params, source="params", dtypes=False)
+        if differences:
+            hint = " (pass params['params']: model.init returns the inner tree)" if set(params) == {"params"} else ""
+            raise ValueError(
+                f"params do not match {name}'s parameters for roles {list(roles)}{hint}:"
+                f"{summarize_differences(differences)}"
+            )
+        checked[roles] = params
+
+    def _expected_params(self, roles: tuple[str, ...] | None, inputs: Any) -> Any:
+        """The shapes ``init`` gives for ``roles`` (all by default), or None when they cannot be found."""
+        cache = self.__dict__.setdefault("_expected_params_by_roles", {})
+        if roles not in cache:
+            try:
+                cache[roles] = jax.eval_shape(lambda key: self.init(key, inputs, roles), jax.random.key(0))
+            except Exception:  # e.g. a compute that reads inputs these do not hold: no reference, no check
+                cache[roles] = None
+        return cache[roles]
 
     def parameter_roles(self, params: Any = None) -> dict[str, frozenset[str]]:
         """Which roles read each top-level parameter subtree, e.g. ``{"net": {"policy", "value"}}``.

@@ -13,10 +13,10 @@ vectorised environment, as skrl's trainers do: the run sees ``timesteps * num_en
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-import gymnasium
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -25,7 +25,8 @@ import tqdm
 from skrl_jax.agents.base import Agent, merge_config
 from skrl_jax.agents.core import AgentState, Transition, finite_tree
 from skrl_jax.envs.jax_env import JaxEnv
-from skrl_jax.utils.spaces import compute_space_size
+from skrl_jax.trainers.checks import check_env_fits_agent
+from skrl_jax.utils.validation import check_positive_int
 
 # the episode statistics written to TensorBoard, under skrl's tags (the agent adds its own metrics)
 EPISODE_TAGS = {
@@ -56,24 +57,7 @@ def _check_env(env: Any, agent: Agent) -> None:
         raise TypeError(
             f"CompiledTrainer needs a pure-JAX environment (skrl_jax.envs.JaxEnv, e.g. wrap_env(gymnax_env)), got {type(env).__name__}"
         )
-    model_size = compute_space_size(agent.observation_space, occupied_size=True)
-    env_size = compute_space_size(env.observation_space, occupied_size=True)
-    if env_size != model_size:
-        raise ValueError(
-            f"the environment's observations have {env_size} values ({env.observation_space}) but the models were "
-            f"built for {model_size} ({agent.observation_space})"
-        )
-    policy_space, env_space = agent.action_space, env.action_space
-    same = type(policy_space) is type(env_space)
-    if same and isinstance(env_space, gymnasium.spaces.Discrete):
-        same = int(policy_space.n) == int(env_space.n)
-    elif same:
-        same = compute_space_size(policy_space) == compute_space_size(env_space)
-    if not same:
-        raise ValueError(
-            f"the policy acts in {policy_space} but the environment takes {env_space}: its actions would fall outside "
-            "the environment's action space"
-        )
+    check_env_fits_agent(env, agent)
 
 
 def _skipped_metrics(shapes: Mapping[str, Any]) -> dict[str, jax.Array]:
@@ -106,14 +90,27 @@ class CompiledTrainer:
         _check_env(env, agent)
         self.env = env
         self.agents = agent
-        self.num_envs = int(self.cfg["num_envs"])
-        self.timesteps = int(self.cfg["timesteps"])
+        self.num_envs = check_positive_int(self.cfg["num_envs"], "CompiledTrainer: cfg['num_envs']")
+        self.timesteps = check_positive_int(self.cfg["timesteps"], "CompiledTrainer: cfg['timesteps']")
+        if self.cfg["updates_per_chunk"] is not None:
+            check_positive_int(self.cfg["updates_per_chunk"], "CompiledTrainer: cfg['updates_per_chunk']")
         self.functions = agent.make_functions(self.num_envs, self.timesteps)
         self.update_interval = self.functions.update_interval
         self.num_updates = self.timesteps // self.update_interval
-        if self.num_updates < 1:
-            raise ValueError(
-                f"timesteps={self.timesteps} is less than one update interval ({self.update_interval} steps)"
+        if self.timesteps % self.update_interval:
+            lower, upper = self.num_updates * self.update_interval, (self.num_updates + 1) * self.update_interval
+            nearest = f"timesteps={lower} or {upper}" if lower else f"timesteps={upper}"
+            message = (
+                f"CompiledTrainer: cfg['timesteps']={self.timesteps} is not a multiple of the update length "
+                f"({self.update_interval} steps: the agent's rollouts / update_interval)"
+            )
+            if not lower:
+                raise ValueError(f"{message}, and is less than one update; pass {nearest}")
+            # a warning, not an error: a budget given in round numbers (125_000 steps) is common
+            warnings.warn(
+                f"{message}: the run stops after {self.num_updates} updates ({lower} timesteps); pass {nearest} "
+                "to say so",
+                stacklevel=2,
             )
         requested = self.cfg["updates_per_chunk"] or max(1, self.num_updates // 20)
         self.updates_per_chunk = max(

@@ -10,6 +10,8 @@ import numpy as np
 import tqdm
 
 from skrl_jax.agents.base import Agent, merge_config
+from skrl_jax.trainers.checks import check_env_fits_agent
+from skrl_jax.utils.validation import check_positive_int
 
 SEQUENTIAL_TRAINER_DEFAULT_CONFIG = {
     "timesteps": 100000,
@@ -34,14 +36,29 @@ class SequentialTrainer:
         agents_scope: list[int] | None = None,
         cfg: Mapping[str, Any] | None = None,
     ):
+        if isinstance(agents_scope, Mapping):
+            # skrl's signature is (env, agents, agents_scope=None, cfg=None): a cfg passed third lands here
+            raise TypeError(
+                f"SequentialTrainer(env, agents, agents_scope=None, cfg=None): agents_scope got a dict "
+                f"{agents_scope!r}; pass the trainer's configuration as cfg={agents_scope!r}"
+            )
         self.cfg = merge_config(SEQUENTIAL_TRAINER_DEFAULT_CONFIG, cfg, "SequentialTrainer")
         if isinstance(agents, (list, tuple)):
             if len(agents) != 1:
                 raise NotImplementedError(f"SequentialTrainer trains one agent in this version, got {len(agents)}")
             agents = agents[0]
+        if not isinstance(agents, Agent):
+            raise TypeError(f"SequentialTrainer trains skrl_jax agents (PPO, SAC, ...), got {type(agents).__name__}")
+        self.timesteps = check_positive_int(self.cfg["timesteps"], "SequentialTrainer: cfg['timesteps']")
+        check_env_fits_agent(env, agents)
+        memory, env_envs = agents.memory, getattr(env, "num_envs", None)
+        if memory is not None and env_envs is not None and memory.num_envs != env_envs:
+            raise ValueError(
+                f"SequentialTrainer: the agent's memory was made for num_envs={memory.num_envs} but the environment "
+                f"runs {env_envs}: create it as RandomMemory(memory_size, num_envs=env.num_envs)"
+            )
         self.env = env
         self.agents = agents
-        self.timesteps = int(self.cfg["timesteps"])
         self.headless = bool(self.cfg["headless"])
         self.disable_progressbar = bool(self.cfg["disable_progressbar"])
         self.agents.init(trainer_cfg=self.cfg)
@@ -92,7 +109,9 @@ class SequentialTrainer:
                 agent.post_interaction(timestep, self.timesteps)
                 states = next_states
                 if not self.disable_progressbar and timestep % 1000 == 0 and agent.episode_returns:
-                    progress.set_postfix(mean_return=f"{agent.mean_episode_return:.1f}", refresh=False)
+                    # the examples' final figure: the mean return of the last 20 episodes
+                    last_20 = float(np.mean(agent.episode_returns[-20:]))
+                    progress.set_postfix(return_last_20=f"{last_20:.1f}", refresh=False)
         except KeyboardInterrupt:
             path = agent.write_checkpoint(timestep, self.timesteps)
             print(f"\ninterrupted at timestep {timestep}: checkpoint written to {path}", file=sys.stderr)

@@ -40,9 +40,24 @@ def _state_dict(tree: Any) -> Any:
     return flax.serialization.to_state_dict(jax.device_get(_keys_to_data(tree)))
 
 
+def _check_writable_path(path: Path) -> None:
+    """Refuse, naming it, a path that is a folder or lies under a file (mkdir's bare
+    ``FileExistsError`` / ``NotADirectoryError`` name neither the target nor what is in the way)."""
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot save to {path}: it is a folder; pass a file path, e.g. {path / 'model.ckpt'}")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise NotADirectoryError(
+                    f"cannot save to {path}: {parent} is a file, not a folder, so nothing can be written under it"
+                )
+            return
+
+
 def write_atomically(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` through a temporary file and a rename."""
     path = Path(path)
+    _check_writable_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -77,28 +92,43 @@ def read_payload(path: str | os.PathLike) -> Any:
         ) from None
 
 
-def tree_differences(expected: Any, found: Any, prefix: str = "") -> list[str]:
-    """Human-readable differences between two state dicts (structure, shapes, dtypes)."""
+def _shape_and_dtype(x: Any) -> tuple[tuple[int, ...], np.dtype]:
+    if hasattr(x, "shape") and hasattr(x, "dtype"):  # arrays, and jax.ShapeDtypeStruct from eval_shape
+        return tuple(x.shape), np.dtype(x.dtype)
+    array = np.asarray(x)
+    return array.shape, array.dtype
+
+
+def tree_differences(
+    expected: Any, found: Any, prefix: str = "", source: str = "the file", dtypes: bool = True
+) -> list[str]:
+    """Human-readable differences between two state dicts (structure, shapes and, with ``dtypes``,
+    dtypes); ``source`` names where ``found`` comes from."""
     if isinstance(expected, Mapping) or isinstance(found, Mapping):
         if not (isinstance(expected, Mapping) and isinstance(found, Mapping)):
             return [
                 f"{prefix or '/'}: expected {'a subtree' if isinstance(expected, Mapping) else 'an array'}, found "
                 f"{'a subtree' if isinstance(found, Mapping) else 'an array'}"
             ]
-        differences = [f"{prefix}/{key}: missing from the file" for key in expected if key not in found]
-        differences += [f"{prefix}/{key}: in the file but not expected" for key in found if key not in expected]
+        differences = [f"{prefix}/{key}: missing from {source}" for key in expected if key not in found]
+        differences += [f"{prefix}/{key}: in {source} but not expected" for key in found if key not in expected]
         for key in expected:
             if key in found:
-                differences += tree_differences(expected[key], found[key], f"{prefix}/{key}")
+                differences += tree_differences(expected[key], found[key], f"{prefix}/{key}", source, dtypes)
         return differences
     if expected is None or found is None:
         return [] if expected is None and found is None else [f"{prefix}: expected {expected!r}, found {found!r}"]
-    expected_array, found_array = np.asarray(expected), np.asarray(found)
-    if expected_array.shape != found_array.shape or expected_array.dtype != found_array.dtype:
-        return [
-            f"{prefix}: expected {expected_array.dtype}{list(expected_array.shape)}, found {found_array.dtype}{list(found_array.shape)}"
-        ]
+    (expected_shape, expected_dtype), (found_shape, found_dtype) = _shape_and_dtype(expected), _shape_and_dtype(found)
+    if expected_shape != found_shape or (dtypes and expected_dtype != found_dtype):
+        return [f"{prefix}: expected {expected_dtype}{list(expected_shape)}, found {found_dtype}{list(found_shape)}"]
     return []
+
+
+def summarize_differences(differences: list[str], limit: int = 12) -> str:
+    """The first ``limit`` differences, one per indented line, and how many more there are."""
+    shown = "\n  ".join(differences[:limit])
+    more = f"\n  ... and {len(differences) - limit} more" if len(differences) > limit else ""
+    return f"\n  {shown}{more}"
 
 
 def restore(target: Any, state: Any, source: str) -> Any:
@@ -106,10 +136,7 @@ def restore(target: Any, state: Any, source: str) -> Any:
     expected = _state_dict(target)
     differences = tree_differences(expected, state)
     if differences:
-        shown = "\n  ".join(differences[:12]) + (
-            f"\n  ... and {len(differences) - 12} more" if len(differences) > 12 else ""
-        )
-        raise CheckpointError(f"{source} does not match what it is loaded into:\n  {shown}")
+        raise CheckpointError(f"{source} does not match what it is loaded into:{summarize_differences(differences)}")
     restored = flax.serialization.from_state_dict(_keys_to_data(target), state)
     return jax.tree.map(
         lambda old, new: (

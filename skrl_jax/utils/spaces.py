@@ -90,9 +90,8 @@ def flatten_sample(space: Any, sample: Any) -> jax.Array:
     if isinstance(space, spaces.Dict):
         if not isinstance(sample, Mapping):
             raise TypeError(f"expected a dict of arrays for {space}, got {type(sample).__name__}")
-        missing = set(space.spaces) - set(sample)
-        if missing:
-            raise ValueError(f"observation dict is missing keys {sorted(missing)} of {space}")
+        if set(space.spaces) - set(sample):
+            raise KeyError(dict_entries_message(space, sample))
         parts = [flatten_sample(space[k], sample[k]) for k in sorted(space.spaces)]
         return _concatenate(parts, space)
     if isinstance(space, spaces.Tuple):
@@ -106,6 +105,18 @@ def flatten_sample(space: Any, sample: Any) -> jax.Array:
         raise ValueError(f"expected an array ending in shape {entry_shape} for {space}, got shape {array.shape}")
     batch_shape = array.shape[: array.ndim - len(entry_shape)]
     return array.reshape(*batch_shape, int(np.prod(entry_shape, dtype=int)))
+
+
+def dict_entries_message(space: spaces.Dict, sample: Mapping, owner: str = "") -> str:
+    """What a Dict sample lacks (and has in excess) against ``space``, with the expected entries."""
+    missing, unknown = sorted(set(space.spaces) - set(sample)), sorted(set(sample) - set(space.spaces))
+    problems = [f"missing entries {missing}"] if missing else []
+    problems += [f"unknown entries {unknown}"] if unknown else []
+    owner = f"{owner}: " if owner else ""
+    return (
+        f"{owner}the Dict observation has {' and '.join(problems)}; expected the entries {sorted(space.spaces)}, "
+        f"got {sorted(sample)}"
+    )
 
 
 def _concatenate(parts: list[jax.Array], space: spaces.Space) -> jax.Array:

@@ -85,8 +85,6 @@ class TD3(OffPolicyAgent):
     def __init__(self, models, memory=None, observation_space=None, action_space=None, device=None, cfg=None) -> None:
         super().__init__(models, memory, observation_space, action_space, device, cfg)
         check_deterministic_policy(self, CRITICS)
-        if int(self.cfg["policy_delay"]) < 1:
-            raise ValueError(f"TD3: policy_delay must be >= 1, got {self.cfg['policy_delay']}")
         if self.cfg["smooth_regularization_noise"] is None:  # skrl's warning
             warnings.warn(
                 "TD3: no smooth regularization noise specified to reduce variance during training", stacklevel=2
