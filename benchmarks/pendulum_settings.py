@@ -16,7 +16,6 @@ from pathlib import Path
 
 import gymnax
 import jax
-import numpy as np
 from _results import write_results
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))

@@ -12,6 +12,7 @@ vectorised environment, as skrl's trainers do: the run sees ``timesteps * num_en
 
 from __future__ import annotations
 
+import functools
 import sys
 import warnings
 from collections.abc import Mapping
@@ -21,11 +22,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import tqdm
+from jax.sharding import NamedSharding, PartitionSpec
 
 from skrl_jax.agents.base import Agent, merge_config
 from skrl_jax.agents.core import AgentState, Transition, finite_tree
 from skrl_jax.envs.jax_env import JaxEnv
 from skrl_jax.trainers.checks import check_env_fits_agent
+from skrl_jax.trainers.sharding import environment_shardings, make_mesh, resolve_devices
 from skrl_jax.utils.validation import check_positive_int
 
 # the episode statistics written to TensorBoard, under skrl's tags (the agent adds its own metrics)
@@ -39,6 +42,7 @@ COMPILED_TRAINER_DEFAULT_CONFIG = {
     "num_envs": 4,
     "updates_per_chunk": None,
     "disable_progressbar": False,
+    "devices": None,
 }
 
 
@@ -77,9 +81,11 @@ class CompiledTrainer:
 
     cfg keys: ``timesteps`` (steps of the vectorised environment), ``num_envs``,
     ``updates_per_chunk`` (updates per compiled call of ``train``; by default about a
-    twentieth of the run, so the progress bar moves) and ``disable_progressbar``. An "update"
-    here is one iteration: ``update_interval`` environment steps (the agent's rollout, or one
-    step off-policy), then the agent's update when it is due.
+    twentieth of the run, so the progress bar moves), ``disable_progressbar`` and ``devices``
+    (None: one device; N or a list of devices: the environments, and every array with an
+    environment axis, are split over them, the rest replicated; ``trainers/sharding.py``). An
+    "update" here is one iteration: ``update_interval`` environment steps (the agent's rollout,
+    or one step off-policy), then the agent's update when it is due.
     """
 
     def __init__(self, env: JaxEnv, agents: Agent | list[Agent], cfg: Mapping[str, Any] | None = None):
@@ -116,7 +122,23 @@ class CompiledTrainer:
         self.updates_per_chunk = max(
             d for d in range(1, min(requested, self.num_updates) + 1) if self.num_updates % d == 0
         )
-        self._compiled_chunk = jax.jit(lambda runner: self.run_updates(runner, self.updates_per_chunk))
+        self.devices = resolve_devices(self.cfg["devices"], self.num_envs)
+
+        def run_chunk(runner: RunnerState) -> tuple[RunnerState, dict[str, jax.Array]]:
+            return self.run_updates(runner, self.updates_per_chunk)  # looked up when traced
+
+        if self.devices is None:
+            self.mesh = self.runner_shardings = None
+            self._compiled_chunk = jax.jit(run_chunk)
+            self._compiled_init = jax.jit(self.init)
+        else:
+            self.mesh = make_mesh(self.devices)
+            self.runner_shardings = environment_shardings(self._runner_shapes, self.num_envs, self.mesh)
+            replicated = NamedSharding(self.mesh, PartitionSpec())
+            self._compiled_chunk = jax.jit(
+                run_chunk, in_shardings=(self.runner_shardings,), out_shardings=(self.runner_shardings, replicated)
+            )
+            self._compiled_init = jax.jit(self.init, out_shardings=self.runner_shardings)
         agent.init(trainer_cfg={"timesteps": self.timesteps})
 
     @property
@@ -128,10 +150,19 @@ class CompiledTrainer:
 
     def init(self, key: jax.Array) -> RunnerState:
         """A fresh agent state and environments, all from ``key`` (pure)."""
+        return self._init(self.functions, self.num_envs, key)
+
+    def _init(self, functions: Any, num_envs: int, key: jax.Array) -> RunnerState:
         agent_key, env_key, run_key = jax.random.split(key, 3)
-        agent_state = self.functions.init(agent_key)
-        observations, env_state = jax.vmap(self.env.reset)(jax.random.split(env_key, self.num_envs))
+        agent_state = functions.init(agent_key)
+        observations, env_state = jax.vmap(self.env.reset)(jax.random.split(env_key, num_envs))
         return RunnerState(agent_state, env_state, observations, run_key, jnp.zeros((), jnp.int32))
+
+    def _runner_shapes(self, num_envs: int) -> RunnerState:
+        functions = (
+            self.functions if num_envs == self.num_envs else self.agents.make_functions(num_envs, self.timesteps)
+        )
+        return jax.eval_shape(functools.partial(self._init, functions, num_envs), jax.random.key(0))
 
     def run_updates(self, runner: RunnerState, num_updates: int) -> tuple[RunnerState, dict[str, jax.Array]]:
         """``num_updates`` iterations (``update_interval`` env steps + the update) as one ``lax.scan``
@@ -242,7 +273,9 @@ class CompiledTrainer:
         from skrl_jax import config as library_config
 
         if runner is None:
-            runner = jax.jit(self.init)(library_config.default_key(2) if key is None else key)
+            runner = self._compiled_init(library_config.default_key(2) if key is None else key)
+        elif self.runner_shardings is not None:
+            runner = jax.device_put(runner, self.runner_shardings)
         done = int(runner.timestep) // self.update_interval
         if done % self.updates_per_chunk:
             raise ValueError(f"a run can continue only from a chunk boundary; this state has {done} updates")
@@ -318,9 +351,9 @@ class CompiledTrainer:
         """A runner state saved by ``save``, checked against this trainer's; ``train(runner=...)`` continues it."""
         from skrl_jax.utils.checkpoints import load_checkpoint
 
-        target = jax.jit(self.init)(jax.random.key(0))
+        target = self._compiled_init(jax.random.key(0))
         runner, _ = load_checkpoint(path, target, "compiled-runner")
-        return runner
+        return runner if self.runner_shardings is None else jax.device_put(runner, self.runner_shardings)
 
     def _raise_on_nan(self, metrics: Mapping[str, np.ndarray], chunk: int) -> None:
         bad = np.nonzero((metrics["nan_at"] >= 0) | ~metrics["params_finite"])[0]
