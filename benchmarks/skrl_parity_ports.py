@@ -1,8 +1,8 @@
 """skrl_jax's side of skrl_parity.py: the two skrl torch scripts of benchmarks/peers/skrl_torch_ppo.py, ported.
 
-- ``pendulum``: skrl's gymnasium Pendulum PPO example (tag 1.4.3), with the Policy / Value of
-  examples/skrl_pendulum_ppo_port.py (64-64 ReLU, mean 2*tanh, log_std parameter; 64-64 ReLU) and
-  the example's cfg key for key, including ``mixed_precision=True`` (bf16 forward passes here).
+- ``pendulum``: skrl's gymnasium Pendulum PPO example (tag 1.4.3): examples/skrl_pendulum_ppo_port.py's
+  agent (64-64 ReLU, mean 2*tanh, log_std parameter; 64-64 ReLU; the example's cfg key for key) with
+  ``mixed_precision=True`` as skrl's PyTorch example sets (bf16 forward passes here).
 - ``cartpole``: benchmarks/skrl_cartpole_ppo.py's models (separate Categorical policy and value,
   32-32 ELU) and cfg (rollouts 32, 8 epochs x 8 minibatches, lr 5e-4 KL-adaptive, value_loss_scale 2,
   clip_predicted_values, both scalers).
@@ -32,8 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 
-from skrl_pendulum_ppo_port import Policy as PendulumPolicy  # noqa: E402
-from skrl_pendulum_ppo_port import Value as PendulumValue  # noqa: E402
+import skrl_pendulum_ppo_port  # noqa: E402
 
 import skrl_jax  # noqa: E402
 from skrl_jax import config  # noqa: E402
@@ -80,32 +79,6 @@ class CartPoleValue(DeterministicMixin, Model):
         return self.net(inputs["states"]), {}
 
 
-def pendulum_cfg(env) -> dict:
-    # skrl's example cfg, key for key
-    cfg = PPO_DEFAULT_CONFIG.copy()
-    cfg["rollouts"] = 1024  # memory_size
-    cfg["learning_epochs"] = 10
-    cfg["mini_batches"] = 32
-    cfg["discount_factor"] = 0.9
-    cfg["lambda"] = 0.95
-    cfg["learning_rate"] = 1e-3
-    cfg["learning_rate_scheduler"] = KLAdaptiveLR
-    cfg["learning_rate_scheduler_kwargs"] = {"kl_threshold": 0.008}
-    cfg["grad_norm_clip"] = 0.5
-    cfg["ratio_clip"] = 0.2
-    cfg["value_clip"] = 0.2
-    cfg["clip_predicted_values"] = False
-    cfg["entropy_loss_scale"] = 0.0
-    cfg["value_loss_scale"] = 0.5
-    cfg["kl_threshold"] = 0
-    cfg["mixed_precision"] = True
-    cfg["state_preprocessor"] = RunningStandardScaler
-    cfg["state_preprocessor_kwargs"] = {"size": env.observation_space}
-    cfg["value_preprocessor"] = RunningStandardScaler
-    cfg["value_preprocessor_kwargs"] = {"size": 1}
-    return cfg
-
-
 def cartpole_cfg(env) -> dict:
     # benchmarks/skrl_cartpole_ppo.py's cfg
     cfg = PPO_DEFAULT_CONFIG.copy()
@@ -130,18 +103,20 @@ def cartpole_cfg(env) -> dict:
 
 def make_agent(task: str, env, variant: str) -> PPO:
     parameter_init, shuffle = VARIANTS[variant]
-    if task == "pendulum":
-        policy = PendulumPolicy(
-            env.observation_space, env.action_space, clip_actions=True, parameter_init=parameter_init
+    experiment = dict(PPO_DEFAULT_CONFIG["experiment"], write_interval=0, checkpoint_interval=0)
+    if task == "pendulum":  # the example's agent, with skrl's PyTorch example's mixed precision
+        return skrl_pendulum_ppo_port.make_agent(
+            env,
+            parameter_init=parameter_init,
+            mixed_precision=True,
+            shuffle_minibatches=shuffle,
+            experiment=experiment,
         )
-        value = PendulumValue(env.observation_space, env.action_space, parameter_init=parameter_init)
-        cfg = pendulum_cfg(env)
-    else:
-        policy = CartPolePolicy(env.observation_space, env.action_space, parameter_init=parameter_init)
-        value = CartPoleValue(env.observation_space, env.action_space, parameter_init=parameter_init)
-        cfg = cartpole_cfg(env)
+    policy = CartPolePolicy(env.observation_space, env.action_space, parameter_init=parameter_init)
+    value = CartPoleValue(env.observation_space, env.action_space, parameter_init=parameter_init)
+    cfg = cartpole_cfg(env)
     cfg["shuffle_minibatches"] = shuffle
-    cfg["experiment"] = dict(cfg["experiment"], write_interval=0, checkpoint_interval=0)
+    cfg["experiment"] = experiment
     memory = RandomMemory(memory_size=cfg["rollouts"], num_envs=env.num_envs)
     return PPO(
         models={"policy": policy, "value": value},

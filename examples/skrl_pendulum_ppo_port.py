@@ -64,11 +64,13 @@ class Value(DeterministicMixin, Model):
         return self.net(inputs["states"]), {}
 
 
-def make_agent(env, rollouts: int = 1024) -> PPO:
+def make_agent(env, rollouts: int = 1024, parameter_init: str | None = None, **cfg_changes) -> PPO:
+    """skrl's example agent; ``cfg_changes`` override its cfg (benchmarks/skrl_parity_ports.py adds
+    ``mixed_precision=True``, which skrl's PyTorch example sets, and the minibatch order)."""
     memory = RandomMemory(memory_size=rollouts, num_envs=env.num_envs)
     models = {
-        "policy": Policy(env.observation_space, env.action_space, clip_actions=True),
-        "value": Value(env.observation_space, env.action_space),
+        "policy": Policy(env.observation_space, env.action_space, clip_actions=True, parameter_init=parameter_init),
+        "value": Value(env.observation_space, env.action_space, parameter_init=parameter_init),
     }
     cfg = PPO_DEFAULT_CONFIG.copy()
     cfg["rollouts"] = rollouts  # memory_size
@@ -90,6 +92,7 @@ def make_agent(env, rollouts: int = 1024) -> PPO:
     cfg["state_preprocessor_kwargs"] = {"size": env.observation_space}
     cfg["value_preprocessor"] = RunningStandardScaler
     cfg["value_preprocessor_kwargs"] = {"size": 1}
+    cfg.update(cfg_changes)
     return PPO(
         models=models, memory=memory, cfg=cfg, observation_space=env.observation_space, action_space=env.action_space
     )

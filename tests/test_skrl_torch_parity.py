@@ -16,7 +16,9 @@ one update, far beyond the tolerance.
 Skipped unless torch and skrl are installed (CI has neither); see benchmarks/peers/README.md.
 """
 
-import flax.linen as nn
+import runpy
+from pathlib import Path
+
 import gymnasium as gym
 import jax
 import jax.numpy as jnp
@@ -36,7 +38,6 @@ from skrl.resources.schedulers.torch import KLAdaptiveRL as TorchKLAdaptiveRL  #
 
 from skrl_jax.agents.core import Transition  # noqa: E402
 from skrl_jax.agents.ppo import PPO, PPO_DEFAULT_CONFIG  # noqa: E402
-from skrl_jax.models import DeterministicMixin, GaussianMixin, Model  # noqa: E402
 from skrl_jax.resources.preprocessors import RunningStandardScaler  # noqa: E402
 from skrl_jax.resources.schedulers import KLAdaptiveLR  # noqa: E402
 
@@ -91,43 +92,10 @@ class TorchValue(TorchDeterministicMixin, TorchModel):
         return self.net(inputs["states"]), {}
 
 
-# --- the same models ported to skrl_jax (examples/skrl_pendulum_ppo_port.py) ---
+# --- the same models ported to skrl_jax: examples/skrl_pendulum_ppo_port.py's ---
 
-
-class Policy(GaussianMixin, Model):
-    def __init__(
-        self,
-        observation_space,
-        action_space,
-        device=None,
-        clip_actions=False,
-        clip_log_std=True,
-        min_log_std=-20,
-        max_log_std=2,
-        reduction="sum",
-        **kwargs,
-    ):
-        Model.__init__(self, observation_space, action_space, device, **kwargs)
-        GaussianMixin.__init__(self, clip_actions, clip_log_std, min_log_std, max_log_std, reduction)
-
-    def setup(self):
-        self.net = nn.Sequential([nn.Dense(64), nn.relu, nn.Dense(64), nn.relu, nn.Dense(self.num_actions)])
-        self.log_std = self.param("log_std", lambda _: jnp.zeros(self.num_actions))
-
-    def compute(self, inputs, role):
-        return 2 * nn.tanh(self.net(inputs["states"])), self.log_std, {}
-
-
-class Value(DeterministicMixin, Model):
-    def __init__(self, observation_space, action_space, device=None, clip_actions=False, **kwargs):
-        Model.__init__(self, observation_space, action_space, device, **kwargs)
-        DeterministicMixin.__init__(self, clip_actions)
-
-    def setup(self):
-        self.net = nn.Sequential([nn.Dense(64), nn.relu, nn.Dense(64), nn.relu, nn.Dense(1)])
-
-    def compute(self, inputs, role):
-        return self.net(inputs["states"]), {}
+PORT = runpy.run_path(str(Path(__file__).resolve().parents[1] / "examples" / "skrl_pendulum_ppo_port.py"))
+Policy, Value = PORT["Policy"], PORT["Value"]
 
 
 def example_cfg(mini_batches):
