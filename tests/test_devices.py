@@ -45,7 +45,7 @@ def test_four_devices_train_what_one_device_trains_on_policy_and_off_policy():
         assert figures["param_sharding"] == ["P()"]  # parameters replicated
 
 
-def cartpole_ppo():
+def cartpole_ppo(experiment=None):
     env = wrap_env(gymnax.make("CartPole-v1")[0])
     model = shared_model(
         env.observation_space,
@@ -53,7 +53,12 @@ def cartpole_ppo():
         trunk=None,
         heads={"policy": CategoricalHead(), "value": DeterministicHead()},
     )
-    return env, PPO(models={"policy": model, "value": model}, cfg={"rollouts": 8, "mini_batches": 2})
+    cfg = {
+        "rollouts": 8,
+        "mini_batches": 2,
+        "experiment": {"write_interval": 8, "checkpoint_interval": 0, **(experiment or {})},
+    }
+    return env, PPO(models={"policy": model, "value": model}, cfg=cfg)
 
 
 def test_devices_that_do_not_exist_or_do_not_split_the_environments_are_refused():
@@ -79,3 +84,76 @@ def test_environments_that_do_not_split_evenly_are_refused():
     completed = forced_devices(4, "-c", script)
     assert completed.returncode != 0
     assert "num_envs=6 environments do not split evenly over 4 devices; pass a multiple of 4" in completed.stderr
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_two_processes_train_together_and_only_process_0_writes(tmp_path):
+    port = str(free_port())
+    env = dict(os.environ, JAX_PLATFORMS="cpu")
+    env.pop("XLA_FLAGS", None)
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.multi_process_run", str(index), "2", port, str(tmp_path)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for index in range(2)
+    ]
+    outputs = [process.communicate(timeout=300) for process in processes]
+    for process, (_, stderr) in zip(processes, outputs):
+        assert process.returncode == 0, stderr[-3000:]
+    first, second = (json.loads(stdout.strip().splitlines()[-1]) for stdout, _ in outputs)
+    assert first["devices"] == second["devices"] == 2 and first["local_devices"] == 1
+    assert first["params"] == second["params"]  # one run: the same parameters in both processes
+    assert first["returns"] == second["returns"]
+    assert (first["writer"], second["writer"]) == (True, False)
+    assert first["checkpoint_written"] and not second["checkpoint_written"]
+    assert first["events"] >= 1 and second["events"] == 0
+    # the run equals a one-process run on two devices
+    completed = forced_devices(
+        2,
+        "-c",
+        "import json, jax, numpy as np\n"
+        "from tests.test_devices import cartpole_ppo\n"
+        "from skrl_jax.trainers import CompiledTrainer\n"
+        "env, agent = cartpole_ppo({'write_interval': 0})\n"
+        "trainer = CompiledTrainer(env, agent, cfg={'timesteps': 48, 'num_envs': 8, 'devices': 2, "
+        "'disable_progressbar': True})\n"
+        "runner, _ = trainer.train(jax.random.key(0))\n"
+        "print(json.dumps(np.concatenate([np.asarray(x).ravel() for x in "
+        "jax.tree.leaves(runner.agent_state.learner.params)]).astype(float).tolist()))\n",
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    single = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert max(abs(a - b) for a, b in zip(single, first["params"])) < 1e-6
+
+
+def test_a_process_that_cannot_reach_the_coordinator_gets_a_clear_error():
+    script = (
+        "from skrl_jax.utils.distributed import initialize\n"
+        f"initialize('127.0.0.1:{free_port()}', 2, 1, timeout_seconds=3)\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert completed.returncode != 0
+    assert "process 1 of 2 could not join the run at 127.0.0.1:" in completed.stderr
+    assert "within 3 s" in completed.stderr
+
+
+def test_distributed_settings_that_are_missing_or_malformed_are_refused(monkeypatch):
+    from skrl_jax.utils.distributed import initialize
+
+    with pytest.raises(ValueError, match=r"missing num_processes \(or SKRL_JAX_NUM_PROCESSES\)"):
+        initialize("127.0.0.1:1234", process_id=0)
+    monkeypatch.setenv("SKRL_JAX_NUM_PROCESSES", "2")
+    with pytest.raises(ValueError, match=r"process_id=5 is not in \[0, num_processes=2\)"):
+        initialize("127.0.0.1:1234", process_id=5)

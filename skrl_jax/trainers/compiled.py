@@ -16,6 +16,7 @@ import functools
 import sys
 import warnings
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import jax
@@ -29,6 +30,7 @@ from skrl_jax.agents.core import AgentState, Transition, finite_tree
 from skrl_jax.envs.jax_env import JaxEnv
 from skrl_jax.trainers.checks import check_env_fits_agent
 from skrl_jax.trainers.sharding import environment_shardings, make_mesh, resolve_devices
+from skrl_jax.utils.distributed import host_copy, is_writer
 from skrl_jax.utils.validation import check_positive_int
 
 # the episode statistics written to TensorBoard, under skrl's tags (the agent adds its own metrics)
@@ -318,7 +320,7 @@ class CompiledTrainer:
     def _after_chunk(self, runner: RunnerState, metrics: Mapping[str, np.ndarray], chunk: int) -> None:
         agent = self.agents
         first_update = chunk * self.updates_per_chunk
-        if agent.write_interval > 0:
+        if agent.write_interval > 0 and is_writer():
             # at each multiple of write_interval: the mean of each metric over the updates since the last write
             tags = {**EPISODE_TAGS, **self.functions.metric_tags}
             since = 0
@@ -344,8 +346,9 @@ class CompiledTrainer:
         """Write ``runner`` (agent state, environments, key, timestep) atomically."""
         from skrl_jax.utils.checkpoints import save_checkpoint
 
+        runner = host_copy(runner)  # every process takes part; process 0 writes
         meta = {"agent": type(self.agents).__name__, "timestep": int(runner.timestep)}
-        return save_checkpoint(path, runner, "compiled-runner", meta)
+        return save_checkpoint(path, runner, "compiled-runner", meta) if is_writer() else Path(path)
 
     def load(self, path: Any) -> RunnerState:
         """A runner state saved by ``save``, checked against this trainer's; ``train(runner=...)`` continues it."""
