@@ -94,32 +94,37 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def test_two_processes_train_together_and_only_process_0_writes(tmp_path):
+def run_processes(mode, count, folder):
+    """``tests/multi_process_run.py`` in ``count`` processes joined on a free localhost port; their JSON."""
     port = str(free_port())
     env = dict(os.environ, JAX_PLATFORMS="cpu")
     env.pop("XLA_FLAGS", None)
     processes = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.multi_process_run", str(index), "2", port, str(tmp_path)],
+            [sys.executable, "-m", "tests.multi_process_run", mode, str(index), str(count), port, str(folder)],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        for index in range(2)
+        for index in range(count)
     ]
     outputs = [process.communicate(timeout=300) for process in processes]
     for process, (_, stderr) in zip(processes, outputs):
         assert process.returncode == 0, stderr[-3000:]
-    first, second = (json.loads(stdout.strip().splitlines()[-1]) for stdout, _ in outputs)
+    return [json.loads(stdout.strip().splitlines()[-1]) for stdout, _ in outputs]
+
+
+def test_two_processes_train_together_and_only_process_0_writes(tmp_path):
+    first, second = run_processes("train", 2, tmp_path)
     assert first["devices"] == second["devices"] == 2 and first["local_devices"] == 1
     assert first["params"] == second["params"]  # one run: the same parameters in both processes
     assert first["returns"] == second["returns"]
     assert (first["writer"], second["writer"]) == (True, False)
     assert first["checkpoint_written"] and not second["checkpoint_written"]
     assert first["events"] >= 1 and second["events"] == 0
-    # the run equals a one-process run on two devices
+    # the run is a one-process run on two devices
     completed = forced_devices(
         2,
         "-c",
@@ -128,7 +133,7 @@ def test_two_processes_train_together_and_only_process_0_writes(tmp_path):
         "from skrl_jax.trainers import CompiledTrainer\n"
         "env, agent = cartpole_ppo({'write_interval': 0})\n"
         "trainer = CompiledTrainer(env, agent, cfg={'timesteps': 48, 'num_envs': 8, 'devices': 2, "
-        "'disable_progressbar': True})\n"
+        "'updates_per_chunk': 3, 'disable_progressbar': True})\n"
         "runner, _ = trainer.train(jax.random.key(0))\n"
         "print(json.dumps(np.concatenate([np.asarray(x).ravel() for x in "
         "jax.tree.leaves(runner.agent_state.learner.params)]).astype(float).tolist()))\n",
@@ -136,6 +141,15 @@ def test_two_processes_train_together_and_only_process_0_writes(tmp_path):
     assert completed.returncode == 0, completed.stderr[-3000:]
     single = json.loads(completed.stdout.strip().splitlines()[-1])
     assert max(abs(a - b) for a, b in zip(single, first["params"])) < 1e-6
+
+
+def test_a_checkpoint_of_two_processes_resumes_in_two_processes_or_in_one(tmp_path):
+    whole = run_processes("half_and_whole", 2, tmp_path)[0]["params"]
+    resumed_in_two = run_processes("resume", 2, tmp_path)
+    assert resumed_in_two[0]["timestep"] == 48
+    assert resumed_in_two[0]["params"] == resumed_in_two[1]["params"] == whole  # bit for bit
+    (resumed_in_one,) = run_processes("resume", 1, tmp_path)  # one process, one device
+    assert max(abs(a - b) for a, b in zip(resumed_in_one["params"], whole)) < 1e-6
 
 
 def test_a_process_that_cannot_reach_the_coordinator_gets_a_clear_error():

@@ -30,7 +30,7 @@ from skrl_jax.agents.core import AgentState, Transition, finite_tree
 from skrl_jax.envs.jax_env import JaxEnv
 from skrl_jax.trainers.checks import check_env_fits_agent
 from skrl_jax.trainers.sharding import environment_shardings, make_mesh, resolve_devices
-from skrl_jax.utils.distributed import host_copy, is_writer
+from skrl_jax.utils.distributed import host_copy, is_writer, place
 from skrl_jax.utils.validation import check_positive_int
 
 # the episode statistics written to TensorBoard, under skrl's tags (the agent adds its own metrics)
@@ -277,7 +277,7 @@ class CompiledTrainer:
         if runner is None:
             runner = self._compiled_init(library_config.default_key(2) if key is None else key)
         elif self.runner_shardings is not None:
-            runner = jax.device_put(runner, self.runner_shardings)
+            runner = place(host_copy(runner), self.runner_shardings)
         done = int(runner.timestep) // self.update_interval
         if done % self.updates_per_chunk:
             raise ValueError(f"a run can continue only from a chunk boundary; this state has {done} updates")
@@ -354,9 +354,10 @@ class CompiledTrainer:
         """A runner state saved by ``save``, checked against this trainer's; ``train(runner=...)`` continues it."""
         from skrl_jax.utils.checkpoints import load_checkpoint
 
-        target = self._compiled_init(jax.random.key(0))
+        # a whole copy on this host: a run over several processes resumes in any number of them
+        target = host_copy(self._compiled_init(jax.random.key(0)))
         runner, _ = load_checkpoint(path, target, "compiled-runner")
-        return runner if self.runner_shardings is None else jax.device_put(runner, self.runner_shardings)
+        return runner if self.runner_shardings is None else place(runner, self.runner_shardings)
 
     def _raise_on_nan(self, metrics: Mapping[str, np.ndarray], chunk: int) -> None:
         bad = np.nonzero((metrics["nan_at"] >= 0) | ~metrics["params_finite"])[0]

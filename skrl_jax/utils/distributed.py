@@ -114,3 +114,20 @@ def host_copy(tree: Any) -> Any:
         return np.asarray(multihost_utils.process_allgather(leaf, tiled=True))
 
     return jax.tree.map(whole, tree)
+
+
+def place(tree: Any, shardings: Any) -> Any:
+    """``tree`` (whole arrays on this host, the same in every process) placed with ``shardings``,
+    which may span other processes' devices (where ``jax.device_put`` refuses)."""
+
+    def put(leaf: Any, sharding: Any) -> Any:
+        if sharding.is_fully_addressable:
+            return jax.device_put(leaf, sharding)
+        if jax.dtypes.issubdtype(leaf.dtype, jax.dtypes.prng_key):
+            data = np.asarray(jax.random.key_data(leaf))
+            placed = jax.make_array_from_callback(data.shape, sharding, lambda index: data[index])
+            return jax.random.wrap_key_data(placed, impl=jax.random.key_impl(leaf))
+        data = np.asarray(leaf)
+        return jax.make_array_from_callback(data.shape, sharding, lambda index: data[index])
+
+    return jax.tree.map(put, tree, shardings)
