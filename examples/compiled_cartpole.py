@@ -26,10 +26,17 @@ ROLLOUTS = 128
 
 
 def make_trainer(
-    timesteps: int = 124_928, shared: bool = True, width: int = 64, progress: bool = True, learning_rate: float = 2.5e-4
+    timesteps: int = 124_928,
+    shared: bool = True,
+    width: int = 64,
+    progress: bool = True,
+    learning_rate: float = 2.5e-4,
+    num_envs: int = NUM_ENVS,
+    devices: int | None = None,
 ) -> CompiledTrainer:
     """``timesteps`` steps of the 4 vectorised environments (976 updates of 128 steps: 499,712 env steps,
-    PureJaxRL's 500,000 rounded down to whole updates as its ppo.py does)."""
+    PureJaxRL's 500,000 rounded down to whole updates as its ppo.py does); ``num_envs`` and
+    ``devices`` (the CompiledTrainer's keys) for runs over several devices."""
     env = wrap_env(gymnax.make("CartPole-v1")[0])
 
     # PureJaxRL's initialisation: orthogonal, scale sqrt(2) in the trunk, 0.01 for the logits, 1 for the value
@@ -68,7 +75,9 @@ def make_trainer(
     )
     agent = PPO(models=models, cfg=cfg, observation_space=env.observation_space, action_space=env.action_space)
     return CompiledTrainer(
-        env, agent, cfg={"timesteps": timesteps, "num_envs": NUM_ENVS, "disable_progressbar": not progress}
+        env,
+        agent,
+        cfg={"timesteps": timesteps, "num_envs": num_envs, "devices": devices, "disable_progressbar": not progress},
     )
 
 

@@ -171,3 +171,11 @@ def test_distributed_settings_that_are_missing_or_malformed_are_refused(monkeypa
     monkeypatch.setenv("SKRL_JAX_NUM_PROCESSES", "2")
     with pytest.raises(ValueError, match=r"process_id=5 is not in \[0, num_processes=2\)"):
         initialize("127.0.0.1:1234", process_id=5)
+
+
+def test_the_multi_device_example_runs_on_the_devices_it_finds():
+    completed = forced_devices(2, "examples/multi_device_cartpole.py", "--timesteps", "256")
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    lines = completed.stdout.strip().splitlines()
+    assert "1 process(es), 2 device(s)" in lines[0] and "8 environments" in lines[0]
+    assert lines[-1].startswith("greedy return (10 episodes): ")
