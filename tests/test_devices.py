@@ -179,3 +179,25 @@ def test_the_multi_device_example_runs_on_the_devices_it_finds():
     lines = completed.stdout.strip().splitlines()
     assert "1 process(es), 2 device(s)" in lines[0] and "8 environments" in lines[0]
     assert lines[-1].startswith("greedy return (10 episodes): ")
+
+
+def test_vmapped_seeds_split_over_devices_by_their_keys():
+    script = (
+        "import jax, numpy as np\n"
+        "from jax.sharding import NamedSharding, PartitionSpec\n"
+        "from tests.test_devices import cartpole_ppo\n"
+        "from skrl_jax.trainers import CompiledTrainer\n"
+        "from skrl_jax.trainers.sharding import make_mesh\n"
+        "env, agent = cartpole_ppo({'write_interval': 0})\n"
+        "trainer = CompiledTrainer(env, agent, cfg={'timesteps': 24, 'num_envs': 4, 'disable_progressbar': True})\n"
+        "keys = jax.random.split(jax.random.key(0), 4)\n"
+        "train = jax.jit(jax.vmap(trainer.make_train()))\n"
+        "one = jax.tree.leaves(train(keys)[0].agent_state.learner.params)\n"
+        "keys = jax.device_put(keys, NamedSharding(make_mesh(jax.devices()), PartitionSpec('data')))\n"
+        "split = jax.tree.leaves(train(keys)[0].agent_state.learner.params)\n"
+        "print(split[0].sharding.spec, max(float(np.abs(np.asarray(a) - np.asarray(b)).max()) for a, b in zip(one, split)))\n"
+    )
+    completed = forced_devices(4, "-c", script)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    spec, difference = completed.stdout.strip().splitlines()[-1].rsplit(" ", 1)
+    assert spec == "P('data',)" and float(difference) < 1e-6  # a seed per device, the same runs
