@@ -74,3 +74,5 @@ def test_off_policy_examples_run_briefly():
     for settings in ("skrl", "tuned"):
         agent, _ = dqn["train"](seed=0, timesteps=150, settings=settings, progress=False)
         assert agent.timestep == 150 and agent.episode_returns
+    returns = dqn["greedy_returns"](agent, episodes=2)
+    assert returns.shape == (2,) and np.all(returns >= 1)  # whole episodes, each at least one step
