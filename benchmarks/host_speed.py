@@ -23,14 +23,13 @@ import gymnasium as gym
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _results import write_results  # noqa: E402
+from skrl_parity_ports import CartPolePolicy, CartPoleValue, cartpole_cfg  # noqa: E402
 
 from skrl_jax import config  # noqa: E402
-from skrl_jax.agents.ppo import PPO, PPO_DEFAULT_CONFIG  # noqa: E402
+from skrl_jax.agents.ppo import PPO  # noqa: E402
 from skrl_jax.envs import wrap_env  # noqa: E402
 from skrl_jax.memories import RandomMemory  # noqa: E402
 from skrl_jax.models import CategoricalMixin, DeterministicMixin, Model  # noqa: E402
-from skrl_jax.resources.preprocessors import RunningStandardScaler  # noqa: E402
-from skrl_jax.resources.schedulers import KLAdaptiveLR  # noqa: E402
 from skrl_jax.trainers import SequentialTrainer  # noqa: E402
 
 NUM_ENVS = 4
@@ -55,30 +54,6 @@ class Shared(CategoricalMixin, DeterministicMixin, Model):
         )
 
 
-class Policy(CategoricalMixin, Model):
-    def __init__(self, observation_space, action_space, device=None):
-        Model.__init__(self, observation_space, action_space, device)
-        CategoricalMixin.__init__(self)
-
-    def setup(self):
-        self.net = nn.Sequential([nn.Dense(32), nn.elu, nn.Dense(32), nn.elu, nn.Dense(self.num_actions)])
-
-    def compute(self, inputs, role):
-        return self.net(inputs["states"]), {}
-
-
-class Value(DeterministicMixin, Model):
-    def __init__(self, observation_space, action_space, device=None):
-        Model.__init__(self, observation_space, action_space, device)
-        DeterministicMixin.__init__(self)
-
-    def setup(self):
-        self.net = nn.Sequential([nn.Dense(32), nn.elu, nn.Dense(32), nn.elu, nn.Dense(1)])
-
-    def compute(self, inputs, role):
-        return self.net(inputs["states"]), {}
-
-
 def run_ours(shared: bool, env_steps: int) -> float:
     config.set_seed(0)
     env = wrap_env(gym.make_vec("CartPole-v1", num_envs=NUM_ENVS, vectorization_mode="sync"))
@@ -88,28 +63,12 @@ def run_ours(shared: bool, env_steps: int) -> float:
         models = {"policy": model, "value": model}
     else:
         models = {
-            "policy": Policy(env.observation_space, env.action_space),
-            "value": Value(env.observation_space, env.action_space),
+            "policy": CartPolePolicy(env.observation_space, env.action_space),
+            "value": CartPoleValue(env.observation_space, env.action_space),
         }
-    cfg = PPO_DEFAULT_CONFIG.copy()
-    cfg.update(
-        rollouts=32,
-        learning_epochs=8,
-        mini_batches=8,
-        discount_factor=0.99,
-        learning_rate=5e-4,
-        learning_rate_scheduler=KLAdaptiveLR,
-        learning_rate_scheduler_kwargs={"kl_threshold": 0.008},
-        grad_norm_clip=1.0,
-        clip_predicted_values=True,
-        value_loss_scale=2.0,
-        state_preprocessor=RunningStandardScaler,
-        state_preprocessor_kwargs={"size": env.observation_space},
-        value_preprocessor=RunningStandardScaler,
-        value_preprocessor_kwargs={"size": 1},
-        # as in the skrl run: no TensorBoard writes or checkpoints inside the timed loop
-        experiment={"write_interval": 0, "checkpoint_interval": 0},
-    )
+    cfg = cartpole_cfg(env)  # skrl's cartpole PPO settings, as in the skrl run
+    # as in the skrl run: no TensorBoard writes or checkpoints inside the timed loop
+    cfg["experiment"] = {"write_interval": 0, "checkpoint_interval": 0}
     agent = PPO(models=models, memory=RandomMemory(32, NUM_ENVS), cfg=cfg)
     trainer = SequentialTrainer(
         env, agent, cfg={"timesteps": env_steps // NUM_ENVS, "headless": True, "disable_progressbar": True}
