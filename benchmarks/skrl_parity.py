@@ -45,8 +45,8 @@ sys.path.insert(0, str(HERE))
 from _results import RESULTS, write_results  # noqa: E402
 
 TASKS = {
-    "cartpole": {"title": "CartPole-v1", "timesteps": 25_000, "bar": 475.0},
-    "pendulum": {"title": "Pendulum-v1", "timesteps": 50_000, "bar": -200.0},
+    "cartpole": {"title": "CartPole-v1", "timesteps": 25_000, "bar": 475.0, "milestone": 300.0},
+    "pendulum": {"title": "Pendulum-v1", "timesteps": 50_000, "bar": -200.0, "milestone": -250.0},
 }
 VARIANTS = ("shipped", "skrl", "pytorch-init", "ordered")
 TORCH = ("skrl-torch", "-")  # (library, variant) of skrl's own runs
@@ -144,6 +144,33 @@ def summarize(runs: list[dict], bar: float) -> dict:
     }
 
 
+def first_reach(run: dict, level: float) -> float:
+    """Env steps when the rolling mean of WINDOW episode returns first reached ``level`` (nan: never)."""
+    rolling = np.convolve(np.asarray(run["episode_returns"], np.float64), np.ones(WINDOW) / WINDOW, mode="valid")
+    reached = np.nonzero(rolling >= level)[0]
+    return float(run["episode_end_steps"][WINDOW - 1 + reached[0]]) if reached.size else float("nan")
+
+
+def how_they_got_there(runs: list[dict], reference: list[dict] | None, milestone: float) -> dict:
+    """Per-seed figures of the whole run, and Welch's t-test against skrl's runs (``reference``)."""
+    first = np.array([np.mean(r["episode_returns"][:WINDOW]) for r in runs])
+    whole = np.array([np.mean(r["episode_returns"]) for r in runs])
+    last = np.array([r["last20"] for r in runs])
+    reach = np.array([first_reach(r, milestone) for r in runs])
+    figures = {
+        "first20_mean": float(first.mean()),
+        "all_episodes_mean": float(whole.mean()),
+        "milestone_reached": f"{int(np.isfinite(reach).sum())}/{len(runs)}",
+        "milestone_median_env_steps": float(np.nanmedian(reach)) if np.isfinite(reach).any() else float("nan"),
+    }
+    if reference is not None:
+        other_whole = [np.mean(r["episode_returns"]) for r in reference]
+        other_last = [r["last20"] for r in reference]
+        figures["welch_p_all_episodes"] = float(stats.ttest_ind(whole, other_whole, equal_var=False).pvalue)
+        figures["welch_p_last20"] = float(stats.ttest_ind(last, other_last, equal_var=False).pvalue)
+    return figures
+
+
 def rolling_curve(run: dict, grid: np.ndarray) -> np.ndarray:
     returns = np.asarray(run["episode_returns"], np.float64)
     ends = np.asarray(run["episode_end_steps"], np.float64)
@@ -178,6 +205,22 @@ def table(task: str, summaries: dict, env_steps: int) -> None:
             f"| {LABELS[(library, variant)]} | {s['n']} | {s['mean']:.1f} | {s['median']:.1f} | {s['worst']:.1f} | "
             f"{s['best']:.1f} | [{s['ci95'][0]:.1f}, {s['ci95'][1]:.1f}] | {s['seeds_at_bar']}/{s['n']} | "
             f"{s['env_steps_per_second']:,.0f} |"
+        )
+
+
+def course_table(task: str, courses: dict) -> None:
+    spec = TASKS[task]
+    print(
+        f"\n{spec['title']}: how the runs got there (mean over seeds; p: Welch's t-test against skrl PyTorch)\n"
+        f"| library / variant | first {WINDOW} episodes | all episodes | rolling {WINDOW} reached {spec['milestone']:g} "
+        f"| median env steps to it | p, all episodes | p, last {WINDOW} |\n| --- | --- | --- | --- | --- | --- | --- |"
+    )
+    for (library, variant), c in courses.items():
+        p_all, p_last = c.get("welch_p_all_episodes"), c.get("welch_p_last20")
+        print(
+            f"| {LABELS[(library, variant)]} | {c['first20_mean']:.1f} | {c['all_episodes_mean']:.1f} | "
+            f"{c['milestone_reached']} | {c['milestone_median_env_steps']:,.0f} | "
+            f"{'-' if p_all is None else f'{p_all:.2f}'} | {'-' if p_last is None else f'{p_last:.3f}'} |"
         )
 
 
@@ -274,7 +317,7 @@ def main() -> None:
     figures = {}
     for task in TASKS:
         env_steps = int(TASKS[task]["timesteps"] * args.timesteps_scale) * NUM_ENVS
-        summaries, task_figures = {}, {}
+        summaries, courses, task_figures, reference = {}, {}, {}, None
         for library, variant in report_rows:
             wanted = (library, task, variant)
             source = our_source if library == "skrl_jax" else "-"
@@ -283,11 +326,18 @@ def main() -> None:
             if not runs:
                 continue
             summaries[(library, variant)] = summarize(runs, TASKS[task]["bar"])
+            courses[(library, variant)] = how_they_got_there(
+                runs, reference if library != TORCH[0] else None, TASKS[task]["milestone"]
+            )
+            if library == TORCH[0]:
+                reference = runs
             task_figures[LABELS[(library, variant)]] = {
                 "summary": summaries[(library, variant)],
+                "course": courses[(library, variant)],
                 "curve": curves(runs, env_steps),
             }
         table(task, summaries, env_steps)
+        course_table(task, courses)
         figures[task] = task_figures
     write_results(
         "skrl_parity",
