@@ -1,7 +1,8 @@
 """Why skrl's Pendulum PPO settings leave some seeds behind, and which change fixes it.
 
 skrl's Pendulum PPO example (4 envs x 1024 steps, 10 epochs x 32 minibatches, discount 0.9, lr 1e-3
-KL-adaptive, both scalers) with the seed's shared model, on gymnax Pendulum-v1 (the same dynamics
+KL-adaptive, both scalers: examples/compiled_pendulum.py's trainer with skrl's discount) with the
+seed's shared model, on gymnax Pendulum-v1 (the same dynamics
 as gymnasium's), 10 seeds vmapped in one compiled call per setting. Each row changes one thing;
 the figure is each seed's mean return of its last 20 episodes (``last_episodes_return``), against
 the bar -200.
@@ -14,21 +15,16 @@ import sys
 import time
 from pathlib import Path
 
-import gymnax
 import jax
 from _results import write_results
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 
-from shared_model import SharedModel  # noqa: E402
+import compiled_pendulum  # noqa: E402
 
-from skrl_jax.agents.ppo import PPO, PPO_DEFAULT_CONFIG  # noqa: E402
-from skrl_jax.envs import wrap_env  # noqa: E402
-from skrl_jax.resources.preprocessors import RunningStandardScaler  # noqa: E402
-from skrl_jax.resources.schedulers import KLAdaptiveLR  # noqa: E402
 from skrl_jax.trainers import CompiledTrainer, last_episodes_return  # noqa: E402
 
-NUM_ENVS, ROLLOUTS = 4, 1024
+NUM_ENVS, ROLLOUTS = compiled_pendulum.NUM_ENVS, compiled_pendulum.ROLLOUTS
 # name -> (cfg changes, parameter_init, env steps)
 SETTINGS = {
     "skrl": ({}, "flax", 200_000),
@@ -46,31 +42,10 @@ BAR = -200.0
 
 
 def make_trainer(changes: dict, parameter_init: str, env_steps: int) -> CompiledTrainer:
-    env = wrap_env(gymnax.make("Pendulum-v1")[0])
-    model = SharedModel(env.observation_space, env.action_space)
-    model.parameter_init = parameter_init
-    cfg = PPO_DEFAULT_CONFIG.copy()
-    cfg.update(
-        rollouts=ROLLOUTS,
-        learning_epochs=10,
-        mini_batches=32,
-        discount_factor=0.9,
-        learning_rate=1e-3,
-        learning_rate_scheduler=KLAdaptiveLR,
-        learning_rate_scheduler_kwargs={"kl_threshold": 0.008},
-        grad_norm_clip=0.5,
-        value_loss_scale=0.5,
-        time_limit_bootstrap=True,
-        state_preprocessor=RunningStandardScaler,
-        state_preprocessor_kwargs={"size": env.observation_space},
-        value_preprocessor=RunningStandardScaler,
-        value_preprocessor_kwargs={"size": 1},
-    )
-    cfg.update(changes)
-    agent = PPO(models={"policy": model, "value": model}, cfg=cfg)
+    """compiled_pendulum.py's trainer with skrl's discount (0.9), then ``changes``."""
     updates = env_steps // (NUM_ENVS * ROLLOUTS)
-    return CompiledTrainer(
-        env, agent, cfg={"timesteps": updates * ROLLOUTS, "num_envs": NUM_ENVS, "disable_progressbar": True}
+    return compiled_pendulum.make_trainer(
+        updates * ROLLOUTS, progress=False, parameter_init=parameter_init, **{"discount_factor": 0.9, **changes}
     )
 
 

@@ -29,10 +29,14 @@ NUM_ENVS = 4
 ROLLOUTS = 1024
 
 
-def make_trainer(timesteps: int = 100_352, progress: bool = True) -> CompiledTrainer:
-    """``timesteps`` steps of the 4 vectorised environments (98 updates of 1024: 401,408 env steps)."""
+def make_trainer(
+    timesteps: int = 100_352, progress: bool = True, parameter_init: str = "flax", **cfg_changes
+) -> CompiledTrainer:
+    """``timesteps`` steps of the 4 vectorised environments (98 updates of 1024: 401,408 env steps);
+    ``cfg_changes`` override the PPO cfg (benchmarks/pendulum_settings.py varies them)."""
     env = wrap_env(gymnax.make("Pendulum-v1")[0])
     model = SharedModel(env.observation_space, env.action_space)
+    model.parameter_init = parameter_init
     cfg = PPO_DEFAULT_CONFIG.copy()
     cfg.update(
         rollouts=ROLLOUTS,
@@ -49,6 +53,7 @@ def make_trainer(timesteps: int = 100_352, progress: bool = True) -> CompiledTra
         value_preprocessor=RunningStandardScaler,
         value_preprocessor_kwargs={"size": 1},
     )
+    cfg.update(cfg_changes)
     agent = PPO(
         models={"policy": model, "value": model},
         cfg=cfg,
