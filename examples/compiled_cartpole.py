@@ -33,10 +33,12 @@ def make_trainer(
     learning_rate: float = 2.5e-4,
     num_envs: int = NUM_ENVS,
     devices: int | None = None,
+    **cfg_changes,
 ) -> CompiledTrainer:
     """``timesteps`` steps of the 4 vectorised environments (976 updates of 128 steps: 499,712 env steps,
     PureJaxRL's 500,000 rounded down to whole updates as its ppo.py does); ``num_envs`` and
-    ``devices`` (the CompiledTrainer's keys) for runs over several devices."""
+    ``devices`` (the CompiledTrainer's keys) for runs over several devices; ``cfg_changes`` override
+    the PPO cfg (e.g. the trunk controls of examples/sharing_controls.py)."""
     env = wrap_env(gymnax.make("CartPole-v1")[0])
 
     # PureJaxRL's initialisation: orthogonal, scale sqrt(2) in the trunk, 0.01 for the logits, 1 for the value
@@ -73,6 +75,7 @@ def make_trainer(
         value_preprocessor=RunningStandardScaler,
         value_preprocessor_kwargs={"size": 1},
     )
+    cfg.update(cfg_changes)
     agent = PPO(models=models, cfg=cfg, observation_space=env.observation_space, action_space=env.action_space)
     return CompiledTrainer(
         env,

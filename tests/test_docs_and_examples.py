@@ -76,3 +76,17 @@ def test_off_policy_examples_run_briefly():
         assert agent.timestep == 150 and agent.episode_returns
     returns = dqn["greedy_returns"](agent, episodes=2)
     assert returns.shape == (2,) and np.all(returns >= 1)  # whole episodes, each at least one step
+
+
+def test_sharing_controls_example_runs_every_setting_briefly(capsys, monkeypatch, tmp_path):
+    example = load_example("sharing_controls")
+    image = tmp_path / "diagnostics.png"
+    monkeypatch.setattr("sys.argv", ["sharing_controls.py", "--seeds", "2", "--timesteps", "256", "--plot", str(image)])
+    example["main"]()
+    lines = capsys.readouterr().out.strip().splitlines()
+    rows = [line for line in lines if line.startswith("| ") and not line.startswith("| setting") and "---" not in line]
+    assert [row.split(" | ")[0].lstrip("| ") for row in rows] == list(example["SETTINGS"])
+    stopped = next(row for row in rows if row.startswith("| value gradient stops at the trunk"))
+    assert stopped.endswith("| 0.000 / 0.000 |")  # the value's share of the trunk's step, first / last tenth
+    assert lines[-1].startswith("greedy return (10 episodes), mean over 2 seeds: default ")
+    assert image.stat().st_size > 0

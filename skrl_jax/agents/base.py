@@ -56,6 +56,7 @@ AGENT_CFG_RULES = {
     "kl_threshold": _NON_NEGATIVE,
     "entropy_loss_scale": _NON_NEGATIVE,
     "value_loss_scale": _NON_NEGATIVE,
+    "trunk_value_loss_scale": Number(low=0, words=(None,)),
     "alpha": _NON_NEGATIVE,
     "smooth_regularization_clip": _NON_NEGATIVE,
     "initial_entropy_value": Number(low=0, above=True),

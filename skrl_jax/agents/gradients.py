@@ -15,34 +15,59 @@ PyTorch backend.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import optax
 
+from skrl_jax.agents.sharing import scale_groups
 
-def _adam(learning_rate: float, grad_norm_clip: float) -> optax.GradientTransformation:
-    """skrl's Adam: global-norm clipping (when > 0), Adam's scaling, then the learning rate."""
+
+def _adam(
+    learning_rate: float,
+    grad_norm_clip: float,
+    group_labels: Callable[[Any], Any] | None = None,
+    group_scales: Mapping[str, float] | None = None,
+) -> optax.GradientTransformation:
+    """skrl's Adam: global-norm clipping (when > 0), Adam's scaling, then the learning rate; with
+    ``group_scales``, each group's learning rate multiplied by its scale (a frozen group's gradients
+    are zeroed before the clipping, so they do not count in its norm: a frozen PyTorch parameter has
+    no gradient)."""
+    scales = dict(group_scales or {})
+    frozen = {group: 0.0 for group, scale in scales.items() if scale == 0}
 
     def make(learning_rate: Any) -> optax.GradientTransformation:
         steps = [optax.scale_by_adam(), optax.scale_by_learning_rate(learning_rate)]
         if grad_norm_clip > 0:
             steps.insert(0, optax.clip_by_global_norm(grad_norm_clip))
+        if frozen:
+            steps.insert(0, scale_groups(group_labels, frozen))
+        if any(scale != 1 for scale in scales.values()):
+            steps.append(scale_groups(group_labels, scales))
         return optax.chain(*steps)
 
     return optax.inject_hyperparams(make)(learning_rate=learning_rate)
 
 
-def make_optimizer(learning_rate: float, grad_norm_clip: float = 0.0) -> optax.GradientTransformation:
+def make_optimizer(
+    learning_rate: float,
+    grad_norm_clip: float = 0.0,
+    group_labels: Callable[[Any], Any] | None = None,
+    group_scales: Mapping[str, float] | None = None,
+) -> optax.GradientTransformation:
     """Adam with the learning rate in its state.
 
     Args:
         learning_rate: the initial learning rate (``set_learning_rate`` changes it later).
         grad_norm_clip: clip the gradients to this global norm over the whole tree (0: no clipping).
+        group_labels: ``params -> the same tree with a group name per leaf`` (``sharing.group_labels``).
+        group_scales: ``{group: multiplier of the learning rate}``; 0 freezes the group.
     """
-    return _adam(learning_rate, grad_norm_clip)
+    if group_scales and group_labels is None:
+        raise ValueError("make_optimizer: group_scales needs group_labels")
+    return _adam(learning_rate, grad_norm_clip, group_labels, group_scales)
 
 
 def _is_injected(node: Any) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,7 +11,8 @@ import jax.numpy as jnp
 from skrl_jax.agents.base import Agent
 from skrl_jax.agents.core import AgentFunctions
 from skrl_jax.agents.on_policy.functions import make_on_policy_functions, rollout_specs
-from skrl_jax.agents.on_policy.update import ActorCritic, LossFunction, OnPolicyConfig
+from skrl_jax.agents.on_policy.update import ActorCritic, LossFunction, OnPolicyConfig, make_gradients
+from skrl_jax.agents.sharing import check_group_scales
 from skrl_jax.models import Model
 from skrl_jax.utils.spaces import compute_space_size
 
@@ -90,6 +92,56 @@ class OnPolicyAgent(Agent):
         compute_dtype = jnp.bfloat16 if self.config.mixed_precision else None
         self.actor_critic = ActorCritic(self.policy, self.value, compute_dtype)
         self.shared = self.actor_critic.shared
+        self.config = dataclasses.replace(self.config, **self._sharing_settings(cfg))
+
+    def _sharing_settings(self, cfg: Mapping[str, Any]) -> dict[str, Any]:
+        """The trunk controls (cfg keys skrl does not have), checked against the models' parameter groups."""
+        name = type(self).__name__
+        settings: dict[str, Any] = {"sharing_diagnostics": bool(cfg["sharing_diagnostics"])}
+        scales, trunk_scale = cfg["role_learning_rate_scale"], cfg["trunk_value_loss_scale"]
+        if scales is None and trunk_scale is None and not settings["sharing_diagnostics"]:
+            return settings  # nothing reads the parameter groups: no tracing of the models for them
+        groups = self.actor_critic.parameter_groups
+        settings["learning_rate_scales"] = tuple(check_group_scales(scales, groups, name).items())
+        has_trunk = any(group == "trunk" for trees in groups.values() for group in trees.values())
+        if not has_trunk and (trunk_scale is not None or settings["sharing_diagnostics"]):
+            key = "trunk_value_loss_scale" if trunk_scale is not None else "sharing_diagnostics"
+            raise ValueError(
+                f"{name}: cfg[{key!r}] needs a trunk, a parameter subtree both the policy and the value read, "
+                "but "
+                + (
+                    "the policy and value are separate models"
+                    if not self.shared
+                    else "the shared model's roles read no subtree in common"
+                )
+                + " (check model.parameter_roles())"
+            )
+        if trunk_scale is not None:
+            head_scale = self.value_loss_weight(cfg)
+            if head_scale == 0 and trunk_scale != 0:
+                raise ValueError(
+                    f"{name}: cfg['trunk_value_loss_scale']={trunk_scale} needs a value loss: value_loss_scale is 0"
+                )
+            settings["trunk_value_weight"] = float(trunk_scale) / head_scale if head_scale else 0.0
+        return settings
+
+    def parameter_groups(self) -> dict[str, dict[str, str]]:
+        """``{model key: {top-level parameter subtree: group}}``, the groups
+        ``cfg["role_learning_rate_scale"]`` names: ``"trunk"`` (a shared model's subtree both roles
+        read), ``"policy"``, ``"value"`` (one role's own), ``"unused"`` (read by neither)."""
+        return self.actor_critic.parameter_groups
+
+    def make_gradients(self):
+        """``gradients(params, scaler_state, minibatch, key) -> (grads, loss, aux)``: the pure
+        function whose gradient each minibatch step applies (before clipping and Adam), with the
+        trunk's value weight applied and, with ``sharing_diagnostics``, the diagnostics in ``aux``.
+        ``params`` is ``{"policy": ...}`` (shared) or ``{"policy": ..., "value": ...}``, ``minibatch``
+        an ``on_policy.update.Minibatch`` of raw states."""
+        return make_gradients(self.actor_critic, self.config, self.loss_function)
+
+    def value_loss_weight(self, cfg: Mapping[str, Any]) -> float:
+        """The value loss's weight in the agent's loss (``value_loss_scale``; A2C's is 1)."""
+        return float(cfg.get("value_loss_scale", 1.0))
 
     def loss_settings(self, cfg: Mapping[str, Any]) -> Any:
         return None

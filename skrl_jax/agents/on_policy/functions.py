@@ -25,6 +25,7 @@ from skrl_jax.agents.on_policy.update import (
     make_act,
     make_update,
 )
+from skrl_jax.agents.sharing import DIAGNOSTIC_TAGS
 from skrl_jax.memories.random import MemoryState, memory_add, memory_init
 from skrl_jax.models.greedy import greedy_actions
 from skrl_jax.utils.spaces import compute_space_size, sample_space
@@ -157,6 +158,8 @@ def make_on_policy_functions(
         if not (name == "entropy_loss" and not config.entropy_loss_scale)
         and not (name == "learning_rate" and config.scheduler is None)
     }
+    if config.sharing_diagnostics:
+        tags.update(DIAGNOSTIC_TAGS)
     return AgentFunctions(
         init=init,
         act=act,

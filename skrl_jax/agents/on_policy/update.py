@@ -13,14 +13,24 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import optax
 
-from skrl_jax.agents.gradients import get_learning_rate, gradient_step, make_optimizer, set_learning_rate
+from skrl_jax.agents.gradients import get_learning_rate, make_optimizer, set_learning_rate
 from skrl_jax.agents.on_policy.gae import compute_gae
+from skrl_jax.agents.sharing import (
+    DIAGNOSTIC_TAGS,
+    combine_gradients,
+    group_labels,
+    group_of,
+    role_gradients,
+    trunk_diagnostics,
+)
 from skrl_jax.models import Model
 from skrl_jax.resources.preprocessors import RunningStandardScaler, ScalerState, scaler_update
 from skrl_jax.resources.schedulers import KLAdaptiveLR
@@ -107,6 +117,9 @@ class OnPolicyConfig:
     time_limit_bootstrap: bool = False
     mixed_precision: bool = False
     shuffle_minibatches: bool = True
+    learning_rate_scales: tuple[tuple[str, float], ...] = ()
+    trunk_value_weight: float | None = None
+    sharing_diagnostics: bool = False
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -128,6 +141,19 @@ class ActorCritic:
     @property
     def names(self) -> tuple[str, ...]:
         return ("policy",) if self.shared else ("policy", "value")
+
+    @functools.cached_property
+    def parameter_groups(self) -> dict[str, dict[str, str]]:
+        """``{model key: {top-level subtree: group}}``: ``"trunk"`` for a subtree both roles of a shared
+        model read (``parameter_roles()``), ``"policy"`` / ``"value"`` for one role's own."""
+        if self.shared:
+            return {"policy": {name: group_of(roles) for name, roles in self.policy.parameter_roles().items()}}
+        shapes = jax.eval_shape(lambda key: self.init(key), jax.random.key(0))
+        return {model: {name: model for name in shapes[model]} for model in self.names}
+
+    def trunk_mask(self, params: dict[str, Any]) -> dict[str, Any]:
+        """``params`` with True on the trunk's leaves."""
+        return jax.tree.map(lambda group: group == "trunk", group_labels(self.parameter_groups, params))
 
     def init(self, key: jax.Array, inputs: dict[str, Any] | None = None) -> dict[str, Any]:
         """Fresh parameters of each model from ``key`` (pure)."""
@@ -162,7 +188,14 @@ def make_on_policy_optimizer(models: ActorCritic, config: OnPolicyConfig):
     # One Adam over every entry of ``params``, clipped by their joint norm, as skrl's PyTorch backend
     # (separate models: one optimizer over both models' parameters). skrl's JAX backend gives each
     # model its own optimizer and clipping norm, which changes every step's scale.
-    return make_optimizer(config.learning_rate, config.grad_norm_clip)
+    if not config.learning_rate_scales:
+        return make_optimizer(config.learning_rate, config.grad_norm_clip)
+    return make_optimizer(
+        config.learning_rate,
+        config.grad_norm_clip,
+        group_labels=functools.partial(group_labels, models.parameter_groups),
+        group_scales=dict(config.learning_rate_scales),
+    )
 
 
 def init_learner(models: ActorCritic, config: OnPolicyConfig, params: dict[str, Any]) -> OnPolicyLearner:
@@ -221,6 +254,44 @@ def _adapt_learning_rate(config: OnPolicyConfig, learning_rate: jax.Array, kl: j
     return config.learning_rate * config.scheduler(epoch_count)
 
 
+def make_gradients(models: ActorCritic, config: OnPolicyConfig, loss_function: LossFunction) -> Callable:
+    """``gradients(params, scaler_state, minibatch, key) -> (grads, loss, aux)``, pure: the gradient
+    one minibatch step applies, before clipping.
+
+    ``minibatch`` holds raw states (standardised here with ``scaler_state``). With
+    ``trunk_value_weight`` or ``sharing_diagnostics`` the policy's (policy + entropy) and the value's
+    losses are differentiated apart from one forward pass (``sharing.role_gradients``), the value's
+    gradient is weighted at the trunk, and ``aux`` gains the trunk diagnostics.
+    """
+    with_entropy = bool(config.entropy_loss_scale)
+    by_role = config.trunk_value_weight is not None or config.sharing_diagnostics
+    trunk_weight = 1.0 if config.trunk_value_weight is None else config.trunk_value_weight
+
+    def loss(params, scaler_state, minibatch: Minibatch, key):
+        states = _standardize(config.state_preprocessor, scaler_state, minibatch.states)
+        inputs = _model_inputs(config, states, taken_actions=minibatch.actions)
+        (_, log_prob, outputs), values, entropy = models.evaluate(params, inputs, key, with_entropy)
+        stddev = outputs.get("stddev", jnp.full((1,), jnp.nan))
+        evaluation = Evaluation(log_prob, entropy, values, stddev)
+        total, aux = loss_function(evaluation, minibatch, config)
+        return total, dict(aux, stddev=jnp.mean(stddev))
+
+    def role_parts(aux):
+        return aux["policy_loss"] + aux["entropy_loss"], aux["value_loss"]
+
+    def gradients(params, scaler_state, minibatch: Minibatch, key: jax.Array):
+        if not by_role:
+            (total, aux), grads = jax.value_and_grad(loss, has_aux=True)(params, scaler_state, minibatch, key)
+            return grads, total, aux
+        policy_grads, value_grads, total, aux = role_gradients(loss, role_parts, params, scaler_state, minibatch, key)
+        trunk = models.trunk_mask(params)
+        if config.sharing_diagnostics:
+            aux = {**aux, **trunk_diagnostics(policy_grads, value_grads, trunk, trunk_weight)}
+        return combine_gradients(policy_grads, value_grads, trunk, trunk_weight), total, aux
+
+    return gradients
+
+
 def make_update(models: ActorCritic, config: OnPolicyConfig, loss_function: LossFunction) -> Callable:
     """``update(learner, rollout, key) -> (learner, metrics)``, pure.
 
@@ -233,16 +304,7 @@ def make_update(models: ActorCritic, config: OnPolicyConfig, loss_function: Loss
     """
     optimizer = make_on_policy_optimizer(models, config)
     act = make_act(models, config)
-    with_entropy = bool(config.entropy_loss_scale)
-
-    def loss(params, scaler_state, minibatch: Minibatch, key):
-        states = _standardize(config.state_preprocessor, scaler_state, minibatch.states)
-        inputs = _model_inputs(config, states, taken_actions=minibatch.actions)
-        (_, log_prob, outputs), values, entropy = models.evaluate(params, inputs, key, with_entropy)
-        stddev = outputs.get("stddev", jnp.full((1,), jnp.nan))
-        evaluation = Evaluation(log_prob, entropy, values, stddev)
-        total, aux = loss_function(evaluation, minibatch, config)
-        return total, dict(aux, stddev=jnp.mean(stddev))
+    gradients = make_gradients(models, config, loss_function)
 
     def minibatch_step(carry, inputs):
         learner, stopped, kl_sum, kl_count, nan_at, first_epoch = carry
@@ -253,9 +315,9 @@ def make_update(models: ActorCritic, config: OnPolicyConfig, loss_function: Loss
             scaler_state = jax.tree.map(
                 lambda new, old: jnp.where(first_epoch & ~stopped, new, old), updated, scaler_state
             )
-        params, opt_state, total, aux = gradient_step(
-            loss, optimizer, learner.params, learner.opt_state, scaler_state, minibatch, key
-        )
+        grads, total, aux = gradients(learner.params, scaler_state, minibatch, key)
+        updates, opt_state = optimizer.update(grads, learner.opt_state, learner.params)
+        params = optax.apply_updates(learner.params, updates)
         kl = aux["kl_divergence"]
         # masks only when the KL early stop can skip steps: selects on every leaf cost time
         stopping = bool(config.kl_threshold)
@@ -342,6 +404,9 @@ def make_update(models: ActorCritic, config: OnPolicyConfig, loss_function: Loss
             "minibatches_applied": applied.sum(),
             "nan_at": nan_at,
         }
+        if config.sharing_diagnostics:  # the mean over the minibatches applied
+            count = jnp.maximum(applied.sum(), 1)
+            metrics.update({name: history[name].sum() / count for name in DIAGNOSTIC_TAGS})
         return learner._replace(updates=learner.updates + 1), metrics
 
     return update

@@ -43,6 +43,9 @@ SAC_DEFAULT_CONFIG = {
     "initial_entropy_value": 0.2,
     "target_entropy": None,
     "rewards_shaper": None,
+    # not a skrl key: with one model for the policy and the critics, whether the actor's loss trains
+    # the encoder they share too (False: only the critics' loss does, the DrQ / SAC-AE practice)
+    "actor_gradient_to_encoder": False,
     "experiment": EXPERIMENT_DEFAULT_CONFIG,
 }
 
@@ -83,17 +86,23 @@ class SAC(OffPolicyAgent):
             raise TypeError(f"SAC needs a stochastic (Gaussian) policy for 'policy', got {spec.mixin.__name__}")
         if any(self.models["policy"] is self.models[key] for key in TARGETS):
             raise ValueError("SAC: the policy cannot be its own critics' target; pass a second instance as the targets")
+        if self.cfg["actor_gradient_to_encoder"] and all(self.models["policy"] is not self.models[k] for k in CRITICS):
+            raise ValueError(
+                "SAC: cfg['actor_gradient_to_encoder']=True needs one model for the policy and the critics "
+                "(an encoder they share); the policy here is a model of its own"
+            )
 
     def actor_trainable(self) -> dict[str, bool] | None:
         """When the policy and the critics are one model (a shared encoder): which top-level
-        parameter subtrees the actor's loss trains, those the policy reads and no critic does
-        (``parameter_roles()``). The critics' loss trains the encoder; the actor's does not reach
-        it (the DrQ / SAC-AE practice). ``None`` when the policy is a model of its own."""
+        parameter subtrees the actor's loss trains (``parameter_roles()``): those the policy reads
+        and no critic does, plus the encoder (read by both) with ``cfg["actor_gradient_to_encoder"]``.
+        The critics' loss always trains the encoder. ``None`` when the policy is a model of its own."""
         policy = self.models["policy"]
         if all(policy is not self.models[key] for key in CRITICS):
             return None
         readers = policy.parameter_roles()
-        return {name: "policy" in roles and not roles & set(CRITICS) for name, roles in readers.items()}
+        to_encoder = bool(self.cfg["actor_gradient_to_encoder"])
+        return {name: "policy" in roles and (to_encoder or not roles & set(CRITICS)) for name, roles in readers.items()}
 
     def build(self, num_envs: int, timesteps: int) -> AgentFunctions:
         cfg, models, keys = self.cfg, self.model_set, self.model_set.param_keys
