@@ -187,6 +187,10 @@ def test_diagnostics_formulas_on_known_vectors():
     np.testing.assert_allclose(float(found["trunk_value_share"]), 0.6, rtol=1e-6)
     cut = trunk_diagnostics(policy, value, mask, trunk_value_weight=0.0)
     assert float(cut["trunk_policy_share"]) == 1.0 and float(cut["trunk_value_share"]) == 0.0
+    # the actor's loss measured on an encoder it does not train (SAC's default): a weight of 0
+    unapplied = trunk_diagnostics(policy, value, mask, trunk_policy_weight=0.0)
+    assert float(unapplied["trunk_policy_share"]) == 0.0 and float(unapplied["trunk_value_share"]) == 1.0
+    np.testing.assert_allclose(float(unapplied["trunk_gradient_cosine"]), 1 / np.sqrt(2), rtol=1e-6)
     with pytest.raises(ValueError, match="no parameter is read by both"):
         trunk_diagnostics(policy, value, {"trunk": False, "head": False})
 
@@ -338,3 +342,43 @@ def test_sac_actor_gradient_to_encoder_needs_a_shared_model():
         ValueError, match=r"actor_gradient_to_encoder'\]=True needs one model for the policy and the critics"
     ):
         SAC(models=sac_models(True), memory=RandomMemory(32), cfg={"actor_gradient_to_encoder": True})
+
+
+def sac_encoder_metrics(**cfg):
+    model = ActorCriticsOnOneEncoder(PENDULUM_OBSERVATION, PENDULUM_ACTION)
+    target = ActorCriticsOnOneEncoder(PENDULUM_OBSERVATION, PENDULUM_ACTION)
+    models = {
+        "policy": model,
+        "critic_1": model,
+        "critic_2": model,
+        "target_critic_1": target,
+        "target_critic_2": target,
+    }
+    agent = SAC(models=models, memory=RandomMemory(32), cfg={"batch_size": 8, **cfg})
+    functions = agent.make_functions(num_envs=1)
+    state = fill(functions, functions.init(jax.random.key(0)), 16, 1, 3)
+    after, metrics = functions.update(state, jax.random.key(1), 16)
+    return after.learner.params, metrics, functions
+
+
+def test_sac_diagnostics_measure_the_actor_gradient_without_applying_it():
+    plain, plain_metrics, _ = sac_encoder_metrics()
+    measured, metrics, functions = sac_encoder_metrics(sharing_diagnostics=True)
+    close(measured, plain, rtol=1e-5, atol=1e-7)  # the same update: the actor's encoder gradient is not applied
+    assert set(DIAGNOSTIC_TAGS.values()) <= set(functions.metric_tags.values())
+    assert not set(DIAGNOSTIC_TAGS) & set(plain_metrics)
+    assert float(metrics["trunk_policy_share"]) == 0.0 and float(metrics["trunk_value_share"]) == 1.0
+    assert float(metrics["trunk_gradient_norm_ratio"]) > 0 and -1 <= float(metrics["trunk_gradient_cosine"]) <= 1
+
+    both, metrics, _ = sac_encoder_metrics(sharing_diagnostics=True, actor_gradient_to_encoder=True)
+    plain_both, _, _ = sac_encoder_metrics(actor_gradient_to_encoder=True)
+    close(both, plain_both, rtol=1e-5, atol=1e-7)
+    assert 0.0 != float(metrics["trunk_policy_share"])
+    np.testing.assert_allclose(float(metrics["trunk_policy_share"] + metrics["trunk_value_share"]), 1.0, rtol=1e-5)
+
+
+def test_sac_diagnostics_need_an_encoder():
+    from tests.test_off_policy import sac_models
+
+    with pytest.raises(ValueError, match=r"sharing_diagnostics'\]=True needs one model for the policy and the critics"):
+        SAC(models=sac_models(True), memory=RandomMemory(32), cfg={"sharing_diagnostics": True})

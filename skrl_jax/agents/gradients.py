@@ -114,5 +114,13 @@ def gradient_step(
     (loss, aux), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, *args)
     if axis_name is not None:
         grads = jax.lax.pmean(grads, axis_name)
+    params, opt_state = apply_gradients(optimizer, grads, params, opt_state)
+    return params, opt_state, loss, aux
+
+
+def apply_gradients(
+    optimizer: optax.GradientTransformation, grads: Any, params: Any, opt_state: Any
+) -> tuple[Any, Any]:
+    """``(new_params, new_opt_state)``: one step of ``optimizer`` along ``grads`` (pure)."""
     updates, opt_state = optimizer.update(grads, opt_state, params)
-    return optax.apply_updates(params, updates), opt_state, loss, aux
+    return optax.apply_updates(params, updates), opt_state

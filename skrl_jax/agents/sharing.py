@@ -121,16 +121,22 @@ def combine_gradients(policy_grads: Any, value_grads: Any, trunk_mask: Any, trun
 
 
 def trunk_diagnostics(
-    policy_grads: Any, value_grads: Any, trunk_mask: Any, trunk_value_weight: float = 1.0
+    policy_grads: Any,
+    value_grads: Any,
+    trunk_mask: Any,
+    trunk_value_weight: float = 1.0,
+    trunk_policy_weight: float = 1.0,
 ) -> dict[str, jax.Array]:
     """How the two losses pull on the trunk's parameters (raw gradients, before clipping).
 
     - ``trunk_gradient_cosine``: cosine similarity of the policy's and the value's gradients;
     - ``trunk_gradient_norm_ratio``: ``|value gradient| / |policy gradient|``;
     - ``trunk_policy_share`` / ``trunk_value_share``: each role's share of the trunk's combined
-      gradient ``c = g_policy + w g_value`` (``w`` the trunk's value weight), its projection
-      ``<g_role, c> / |c|^2``: the two add up to 1, and a negative share is a role pulling against
-      the step the trunk takes.
+      gradient ``c = a g_policy + w g_value`` (``a``, ``w`` the weights the trunk gives each loss),
+      its projection ``<a g_policy, c> / |c|^2`` (and the value's alike): the two add up to 1, and
+      a negative share is a role pulling against the step the trunk takes.
+
+    For SAC the policy is the actor's loss and the value the critics' loss.
     """
     pairs = [
         (p, v)
@@ -147,13 +153,13 @@ def trunk_diagnostics(
     policy_sq = total(p * p for p, _ in pairs)
     value_sq = total(v * v for _, v in pairs)
     tiny = jnp.finfo(jnp.float32).tiny
-    w = trunk_value_weight
-    combined_sq = policy_sq + 2 * w * dot + w * w * value_sq
+    a, w = trunk_policy_weight, trunk_value_weight
+    combined_sq = a * a * policy_sq + 2 * a * w * dot + w * w * value_sq
     return {
         "trunk_gradient_cosine": dot / jnp.maximum(jnp.sqrt(policy_sq * value_sq), tiny),
         "trunk_gradient_norm_ratio": jnp.sqrt(value_sq / jnp.maximum(policy_sq, tiny)),
-        "trunk_policy_share": (policy_sq + w * dot) / jnp.maximum(combined_sq, tiny),
-        "trunk_value_share": (w * dot + w * w * value_sq) / jnp.maximum(combined_sq, tiny),
+        "trunk_policy_share": (a * a * policy_sq + a * w * dot) / jnp.maximum(combined_sq, tiny),
+        "trunk_value_share": (a * w * dot + w * w * value_sq) / jnp.maximum(combined_sq, tiny),
     }
 
 

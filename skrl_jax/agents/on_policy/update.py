@@ -19,9 +19,8 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import optax
 
-from skrl_jax.agents.gradients import get_learning_rate, make_optimizer, set_learning_rate
+from skrl_jax.agents.gradients import apply_gradients, get_learning_rate, make_optimizer, set_learning_rate
 from skrl_jax.agents.on_policy.gae import compute_gae
 from skrl_jax.agents.sharing import (
     DIAGNOSTIC_TAGS,
@@ -316,8 +315,7 @@ def make_update(models: ActorCritic, config: OnPolicyConfig, loss_function: Loss
                 lambda new, old: jnp.where(first_epoch & ~stopped, new, old), updated, scaler_state
             )
         grads, total, aux = gradients(learner.params, scaler_state, minibatch, key)
-        updates, opt_state = optimizer.update(grads, learner.opt_state, learner.params)
-        params = optax.apply_updates(learner.params, updates)
+        params, opt_state = apply_gradients(optimizer, grads, learner.params, learner.opt_state)
         kl = aux["kl_divergence"]
         # masks only when the KL early stop can skip steps: selects on every leaf cost time
         stopping = bool(config.kl_threshold)

@@ -18,10 +18,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from skrl_jax.agents.core import AgentFunctions, AgentState
-from skrl_jax.agents.gradients import gradient_step, make_optimizer
+from skrl_jax.agents.gradients import apply_gradients, gradient_step, make_optimizer
 from skrl_jax.agents.off_policy.base import OffPolicyAgent, OffPolicyLearner, standardize, value_statistics
 from skrl_jax.agents.ppo.ppo import EXPERIMENT_DEFAULT_CONFIG
 from skrl_jax.agents.sac.losses import critic_loss, entropy_loss, policy_loss, soft_target
+from skrl_jax.agents.sharing import DIAGNOSTIC_TAGS, trunk_diagnostics
 from skrl_jax.resources.preprocessors import scaler_update
 
 SAC_DEFAULT_CONFIG = {
@@ -46,6 +47,8 @@ SAC_DEFAULT_CONFIG = {
     # not a skrl key: with one model for the policy and the critics, whether the actor's loss trains
     # the encoder they share too (False: only the critics' loss does, the DrQ / SAC-AE practice)
     "actor_gradient_to_encoder": False,
+    # not a skrl key: the actor's and the critics' gradients on that encoder compared, in the metrics
+    "sharing_diagnostics": False,
     "experiment": EXPERIMENT_DEFAULT_CONFIG,
 }
 
@@ -86,10 +89,16 @@ class SAC(OffPolicyAgent):
             raise TypeError(f"SAC needs a stochastic (Gaussian) policy for 'policy', got {spec.mixin.__name__}")
         if any(self.models["policy"] is self.models[key] for key in TARGETS):
             raise ValueError("SAC: the policy cannot be its own critics' target; pass a second instance as the targets")
-        if self.cfg["actor_gradient_to_encoder"] and all(self.models["policy"] is not self.models[k] for k in CRITICS):
+        for key in ("actor_gradient_to_encoder", "sharing_diagnostics"):
+            if self.cfg[key] and all(self.models["policy"] is not self.models[k] for k in CRITICS):
+                raise ValueError(
+                    f"SAC: cfg[{key!r}]=True needs one model for the policy and the critics (an encoder they "
+                    "share); the policy here is a model of its own"
+                )
+        if self.cfg["sharing_diagnostics"] and not self.encoder_subtrees():
             raise ValueError(
-                "SAC: cfg['actor_gradient_to_encoder']=True needs one model for the policy and the critics "
-                "(an encoder they share); the policy here is a model of its own"
+                "SAC: cfg['sharing_diagnostics']=True needs an encoder, a parameter subtree the policy and the critics "
+                "both read; this model's roles read none in common (check model.parameter_roles())"
             )
 
     def actor_trainable(self) -> dict[str, bool] | None:
@@ -103,6 +112,14 @@ class SAC(OffPolicyAgent):
         readers = policy.parameter_roles()
         to_encoder = bool(self.cfg["actor_gradient_to_encoder"])
         return {name: "policy" in roles and (to_encoder or not roles & set(CRITICS)) for name, roles in readers.items()}
+
+    def encoder_subtrees(self) -> frozenset[str]:
+        """The top-level parameter subtrees the policy and a critic both read (none for a policy of its own)."""
+        policy = self.models["policy"]
+        if all(policy is not self.models[key] for key in CRITICS):
+            return frozenset()
+        readers = policy.parameter_roles()
+        return frozenset(name for name, roles in readers.items() if "policy" in roles and roles & set(CRITICS))
 
     def build(self, num_envs: int, timesteps: int) -> AgentFunctions:
         cfg, models, keys = self.cfg, self.model_set, self.model_set.param_keys
@@ -118,6 +135,11 @@ class SAC(OffPolicyAgent):
         random_timesteps = int(cfg["random_timesteps"])
         record = self.make_record(timesteps)
         trainable = self.actor_trainable()
+        diagnostics = bool(cfg["sharing_diagnostics"])
+        to_encoder = bool(cfg["actor_gradient_to_encoder"])
+        encoder = self.encoder_subtrees()
+        if diagnostics:  # the actor's gradient on the encoder is wanted even where it is not applied
+            trainable = {name: flag or name in encoder for name, flag in trainable.items()}
 
         def init(key: jax.Array, params: Mapping[str, Any] | None = None) -> AgentState:
             params = self.initial_params(key, params)
@@ -174,8 +196,9 @@ class SAC(OffPolicyAgent):
                 return critic_loss(q1, q2, target_values), (q1, q2)
 
             critic_params = {name: params[name] for name in critic_keys}
-            critic_params, critic_opt, critic_value, (q1, q2) = gradient_step(
-                critics_loss, critic_optimizer, critic_params, learner.opt_states["critic"]
+            (critic_value, (q1, q2)), critic_grads = jax.value_and_grad(critics_loss, has_aux=True)(critic_params)
+            critic_params, critic_opt = apply_gradients(
+                critic_optimizer, critic_grads, critic_params, learner.opt_states["critic"]
             )
             params = {**params, **critic_params}
             frozen_critics = jax.lax.stop_gradient(critic_params)
@@ -191,8 +214,22 @@ class SAC(OffPolicyAgent):
                 values = models.act(current, {"states": states, "taken_actions": actions}, CRITICS)
                 return policy_loss(log_prob, values["critic_1"][0], values["critic_2"][0], alpha), log_prob
 
-            policy_params, policy_opt, policy_value, log_prob = gradient_step(
-                actor_loss, policy_optimizer, params[keys["policy"]], learner.opt_states["policy"]
+            (policy_value, log_prob), policy_grads = jax.value_and_grad(actor_loss, has_aux=True)(
+                params[keys["policy"]]
+            )
+            shared_metrics = {}
+            if diagnostics:
+                mask = {name: jax.tree.map(lambda _, n=name: n in encoder, tree) for name, tree in policy_grads.items()}
+                shared_metrics = trunk_diagnostics(
+                    policy_grads, critic_grads[keys["policy"]], mask, trunk_policy_weight=float(to_encoder)
+                )
+                if not to_encoder:  # measured, not applied
+                    policy_grads = {
+                        name: jax.tree.map(jnp.zeros_like, tree) if name in encoder else tree
+                        for name, tree in policy_grads.items()
+                    }
+            policy_params, policy_opt = apply_gradients(
+                policy_optimizer, policy_grads, params[keys["policy"]], learner.opt_states["policy"]
             )
             params = {**params, keys["policy"]: policy_params}
             opt_states = {**learner.opt_states, "critic": critic_opt, "policy": policy_opt}
@@ -218,12 +255,13 @@ class SAC(OffPolicyAgent):
                 **value_statistics("target", target_values),
                 "entropy_loss": entropy_value,
                 "entropy_coefficient": jnp.exp(log_alpha),
+                **shared_metrics,
             }
             finite = jnp.isfinite(critic_value) & jnp.isfinite(policy_value) & jnp.isfinite(entropy_value)
             return learner, metrics, finite
 
         update = self.make_update(step)
-        tags = dict(SAC_METRIC_TAGS)
+        tags = dict(SAC_METRIC_TAGS, **(DIAGNOSTIC_TAGS if diagnostics else {}))
         if not learn_entropy:
             tags.pop("entropy_loss")
             tags.pop("entropy_coefficient")
