@@ -382,3 +382,16 @@ def test_sac_diagnostics_need_an_encoder():
 
     with pytest.raises(ValueError, match=r"sharing_diagnostics'\]=True needs one model for the policy and the critics"):
         SAC(models=sac_models(True), memory=RandomMemory(32), cfg={"sharing_diagnostics": True})
+
+
+def test_rpo_model_reading_alpha_and_key_gets_its_groups_and_diagnostics():
+    from skrl_jax.agents.rpo import RPO
+    from tests.test_agents import RPOPolicy
+
+    model = RPOPolicy(PENDULUM_OBSERVATION, PENDULUM_ACTION)
+    agent = RPO(models={"policy": model, "value": model}, cfg={**BASE_CFG, "sharing_diagnostics": True})
+    assert agent.parameter_groups() == {
+        "policy": {"net": "trunk", "mean": "policy", "log_std": "policy", "value": "value"}
+    }
+    _, aux = gradients_of(agent, {"policy": model.init(jax.random.key(0), {"alpha": 0.5})})
+    assert np.isfinite(float(aux["trunk_gradient_cosine"]))

@@ -131,17 +131,19 @@ class ParameterStore:
                 cache[roles] = None
         return cache[roles]
 
-    def parameter_roles(self, params: Any = None) -> dict[str, frozenset[str]]:
+    def parameter_roles(self, params: Any = None, inputs: Mapping[str, Any] | None = None) -> dict[str, frozenset[str]]:
         """Which roles read each top-level parameter subtree, e.g. ``{"net": {"policy", "value"}}``.
 
         Found by tracing ``apply`` for every declared role and following which parameters
-        its output depends on.
+        its output depends on. ``inputs``: entries ``compute`` reads besides the observation
+        (e.g. RPO's ``{"alpha": 0.5}``), added to a sampled observation as ``init`` does.
         """
         params = params if params is not None else self.params
         if params is None:
-            params = jax.eval_shape(self.init, jax.random.key(0))
+            params = jax.eval_shape(lambda key: self.init(key, inputs), jax.random.key(0))
         roles = self._default_roles()
-        inputs = jax.eval_shape(self.sample_inputs, jax.random.key(0))
+        # a key in inputs["key"], as init and the agents give compute one (RPO's perturbation reads it)
+        inputs = {"key": jax.random.key(0), **jax.eval_shape(self.sample_inputs, jax.random.key(0)), **(inputs or {})}
         readers: dict[str, set[str]] = {name: set() for name in params}
         for role in roles:
             leaves_with_paths, _ = jax.tree_util.tree_flatten_with_path(params)

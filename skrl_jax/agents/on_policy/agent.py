@@ -90,7 +90,8 @@ class OnPolicyAgent(Agent):
             shuffle_minibatches=bool(cfg["shuffle_minibatches"]),
         )
         compute_dtype = jnp.bfloat16 if self.config.mixed_precision else None
-        self.actor_critic = ActorCritic(self.policy, self.value, compute_dtype)
+        extra_inputs = None if self.config.alpha is None else {"alpha": self.config.alpha}
+        self.actor_critic = ActorCritic(self.policy, self.value, compute_dtype, extra_inputs)
         self.shared = self.actor_critic.shared
         self.config = dataclasses.replace(self.config, **self._sharing_settings(cfg))
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import jax
@@ -132,6 +132,7 @@ class ActorCritic:
     policy: Model
     value: Model
     compute_dtype: Any = None
+    extra_inputs: Mapping[str, Any] | None = None  # what compute reads besides the states (RPO's alpha)
 
     @property
     def shared(self) -> bool:
@@ -146,8 +147,9 @@ class ActorCritic:
         """``{model key: {top-level subtree: group}}``: ``"trunk"`` for a subtree both roles of a shared
         model read (``parameter_roles()``), ``"policy"`` / ``"value"`` for one role's own."""
         if self.shared:
-            return {"policy": {name: group_of(roles) for name, roles in self.policy.parameter_roles().items()}}
-        shapes = jax.eval_shape(lambda key: self.init(key), jax.random.key(0))
+            readers = self.policy.parameter_roles(inputs=self.extra_inputs)
+            return {"policy": {name: group_of(roles) for name, roles in readers.items()}}
+        shapes = jax.eval_shape(lambda key: self.init(key, self.extra_inputs), jax.random.key(0))
         return {model: {name: model for name in shapes[model]} for model in self.names}
 
     def trunk_mask(self, params: dict[str, Any]) -> dict[str, Any]:
