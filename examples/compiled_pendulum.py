@@ -12,12 +12,14 @@ import sys
 import time
 from pathlib import Path
 
+import flax.linen as nn
 import gymnax
 import jax
 import numpy as np
 
 from skrl_jax.agents.ppo import PPO, PPO_DEFAULT_CONFIG
 from skrl_jax.envs import wrap_env
+from skrl_jax.models import DeterministicHead, GaussianHead, shared_model
 from skrl_jax.resources.preprocessors import RunningStandardScaler
 from skrl_jax.resources.schedulers import KLAdaptiveLR
 from skrl_jax.trainers import CompiledTrainer, last_episodes_return, metrics_table
@@ -30,13 +32,28 @@ ROLLOUTS = 1024
 
 
 def make_trainer(
-    timesteps: int = 100_352, progress: bool = True, parameter_init: str = "flax", **cfg_changes
+    timesteps: int = 100_352,
+    progress: bool = True,
+    parameter_init: str = "flax",
+    shared: bool = True,
+    **cfg_changes,
 ) -> CompiledTrainer:
     """``timesteps`` steps of the 4 vectorised environments (98 updates of 1024: 401,408 env steps);
-    ``cfg_changes`` override the PPO cfg (benchmarks/pendulum_settings.py varies them)."""
+    ``cfg_changes`` override the PPO cfg (benchmarks/pendulum_settings.py varies them). ``shared=False``
+    replaces the seed's SharedModel by two models with its layers, a Gaussian policy and a value
+    (benchmarks/does_sharing_pay.py compares them)."""
     env = wrap_env(gymnax.make("Pendulum-v1")[0])
-    model = SharedModel(env.observation_space, env.action_space)
-    model.parameter_init = parameter_init
+    if shared:
+        model = SharedModel(env.observation_space, env.action_space)
+        model.parameter_init = parameter_init
+        models = {"policy": model, "value": model}
+    else:
+
+        def build(heads):  # SharedModel's trunk and heads (GaussianHead's defaults are SharedModel's)
+            trunk = nn.Sequential([nn.Dense(32), nn.elu, nn.Dense(32), nn.elu])
+            return shared_model(env.observation_space, env.action_space, trunk, heads, parameter_init=parameter_init)
+
+        models = {"policy": build({"policy": GaussianHead()}), "value": build({"value": DeterministicHead()})}
     cfg = PPO_DEFAULT_CONFIG.copy()
     cfg.update(
         rollouts=ROLLOUTS,
@@ -55,7 +72,7 @@ def make_trainer(
     )
     cfg.update(cfg_changes)
     agent = PPO(
-        models={"policy": model, "value": model},
+        models=models,
         cfg=cfg,
         observation_space=env.observation_space,
         action_space=env.action_space,

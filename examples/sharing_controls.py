@@ -55,7 +55,8 @@ def tenth_mean(per_update: np.ndarray, last: bool) -> float:
     return float(np.mean(per_update[:, -tenth:] if last else per_update[:, :tenth]))
 
 
-def plot(results: dict, path: str) -> None:
+def plot(results: dict, path: str | None = None):
+    """The diagnostics per update (mean over seeds, 95% band), one panel each; saved to ``path`` if given."""
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(1, len(DIAGNOSTICS), figsize=(5 * len(DIAGNOSTICS), 3.5))
@@ -69,10 +70,14 @@ def plot(results: dict, path: str) -> None:
             axis.fill_between(updates, mean - band, mean + band, alpha=0.2)
         axis.set_title(name)
         axis.set_xlabel("update")
+        if name == "trunk_gradient_norm_ratio":
+            axis.set_yscale("log")
     axes[0].legend(fontsize=7)
     figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    print(f"plot written: {path}")
+    if path:
+        figure.savefig(path, dpi=120)
+        print(f"plot written: {path}")
+    return figure
 
 
 def main() -> None:
