@@ -36,13 +36,14 @@ from skrl_jax.trainers import CompiledTrainer  # noqa: E402
 # with the learning rate of CNN PPO on MinAtar (5e-4, not PureJaxRL's 5e-3 for its MLP), 32 environments
 # instead of 64 (twice the updates per env step, for a CPU budget), and MinAtar's own network (Young &
 # Tian 2019): one 3x3 convolution of 16 filters, then Dense 128, ReLU.
-# Budget: 72 updates of 32 envs x 128 steps = 294,912 env steps per seed. Measured on the 2-core CPU, 8 seeds
-# vmapped: ~5,100 env steps/s shared (measured with 64 envs: the same work per env step), ~2,800 separate
-# (two CNNs), so ~8 and ~14 minutes plus ~20 s compile each.
+# Budget: 244 updates of 32 envs x 128 steps = 999,424 env steps per seed. The seeds run one after another
+# (Task.vmap_seeds=False): one seed alone ran the separate CNNs at ~14,000 env steps/s on the 2-core CPU,
+# while 8 vmapped seeds of the separate variant hung inside XLA's CPU runtime from 36 updates on (every
+# thread idle in a futex wait; 12 updates and 1 seed ran), and vmapped seeds were ~2x slower anyway.
 # The bar, 2.5 (a random policy scores ~0.5): one seed of the shared model reached 2.5 at ~94k env steps
 # and 4.9 at 290k in a probe run of 300k steps (its learning rate annealed over those 300k).
 BREAKOUT_NUM_ENVS = 32
-BREAKOUT_TIMESTEPS = 72 * 128
+BREAKOUT_TIMESTEPS = 244 * 128
 BREAKOUT_THRESHOLD = 2.5
 BREAKOUT_ROLLOUTS = 128
 BREAKOUT_OBSERVATION_SHAPE = (10, 10, 4)
@@ -92,7 +93,7 @@ def make_breakout_trainer(
     mini_batches: int = 4,
 ) -> CompiledTrainer:
     """PPO on gymnax Breakout-MinAtar; ``timesteps`` steps of the ``num_envs`` vectorised environments
-    (9,216 = 72 updates of 128 steps x 32 envs: 294,912 env steps)."""
+    (31,232 = 244 updates of 128 steps x 32 envs: 999,424 env steps)."""
     env = wrap_env(gymnax.make("Breakout-MinAtar")[0])
     policy_head = CategoricalHead(network=_orthogonal_dense(env.action_space.n, 0.01))
     value_head = DeterministicHead(network=_orthogonal_dense(1, 1.0))
@@ -143,6 +144,7 @@ class Task:
     build: Callable[[int, bool], CompiledTrainer]  # (timesteps, shared) -> trainer
     labels: dict  # variant -> what it is
     settings: str  # one line: where the settings come from
+    vmap_seeds: bool = True  # False: the seeds run one after another through one compiled program
 
     def scaled_timesteps(self, scale: float) -> int:
         steps = int(self.timesteps * scale) // self.step_multiple * self.step_multiple
@@ -189,8 +191,17 @@ TASKS = {
         lambda timesteps, shared: make_breakout_trainer(timesteps, shared=shared),
         {"shared": "one CNN trunk (conv 16 3x3, dense 128), two heads", "separate": "policy and value CNNs"},
         "benchmarks/sharing_tasks.py (PureJaxRL-like MinAtar PPO: 32 envs x 128 steps, 4 epochs x 4 minibatches, "
-        "lr 5e-4 annealed; bar 2.5 chosen for this budget)",
+        "lr 5e-4 annealed; bar 2.5 chosen for this budget; seeds one after another)",
+        vmap_seeds=False,
     ),
 }
 # not implemented: printed as "skipped: <reason>"
-SKIPPED = {"brax": "TODO(brax): reason to be filled in by whoever checks brax feasibility"}
+SKIPPED = {
+    "brax": (
+        "brax 0.14.2 installs (the brax extra) and skrl_jax's wrapper trains it unchanged, but locomotion does not "
+        "fit this 2-core CPU: 8 seeds vmapped, the shared model's PPO runs ant at 6.5k env steps/s (generalized "
+        "backend) / 11.8k (spring) and hopper at 11.2k / 47.4k, so brax's PPO budget for ant (50M env steps per "
+        "seed) takes 18-34 hours for the two variants; hopper has no PPO config in brax (its SAC one uses 6.55M "
+        "steps, ~40 min on spring with untuned PPO settings)"
+    )
+}
