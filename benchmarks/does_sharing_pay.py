@@ -249,7 +249,7 @@ def format_table(records: Mapping[tuple[str, str], dict]) -> str:
         "return bar",
         "seeds at bar",
         "median env steps to bar",
-        "s to bar (wall, vmapped run)",
+        "s to bar (wall)",
         f"final return (last {WINDOW} episodes): mean",
         "worst",
         "95% interval (t)",
