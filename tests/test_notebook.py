@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.notebooks import cell_text, cell_with, code_cells, execute_notebook
+
 nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
-kernelspec = pytest.importorskip("jupyter_client.kernelspec")
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "shared_model_cartpole.ipynb"
@@ -15,40 +15,9 @@ NOTEBOOK = ROOT / "notebooks" / "shared_model_cartpole.ipynb"
 BUDGET = {"SKRL_JAX_NOTEBOOK_TIMESTEPS": "1024", "SKRL_JAX_NOTEBOOK_SEEDS": "2", "MPLBACKEND": "Agg"}
 
 
-def code_cells(nb):
-    return [cell for cell in nb.cells if cell.cell_type == "code"]
-
-
-def cell_text(cell):
-    """Everything a code cell printed or displayed as text (stdout, stderr, text/plain)."""
-    parts = []
-    for output in cell.get("outputs", []):
-        if output.output_type == "stream":
-            parts.append(output.text)
-        elif output.output_type in ("execute_result", "display_data"):
-            parts.append(output.data.get("text/plain", ""))
-    return "".join(parts)
-
-
-def cell_with(nb, snippet):
-    matches = [cell for cell in code_cells(nb) if snippet in cell.source]
-    assert len(matches) == 1, f"expected one code cell containing {snippet!r}, found {len(matches)}"
-    return matches[0]
-
-
 @pytest.fixture(scope="module")
 def executed():
-    specs = kernelspec.KernelSpecManager().find_kernel_specs()
-    assert "python3" in specs, f"no 'python3' kernelspec (found {sorted(specs)}): is ipykernel installed?"
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in BUDGET.items():
-            patch.setenv(name, value)  # the kernel inherits this process's environment
-        client = nbclient.NotebookClient(
-            nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}
-        )
-        client.execute()
-    return nb
+    return execute_notebook(NOTEBOOK, BUDGET)
 
 
 def test_committed_notebook_is_clean():
@@ -108,14 +77,9 @@ def test_sac_notebook_is_clean_and_trains_seeds_in_one_call():
     nb = nbformat.read(SAC_NOTEBOOK, as_version=4)
     nbformat.validate(nb)
     assert all(cell.outputs == [] and cell.execution_count is None for cell in code_cells(nb))
-    with pytest.MonkeyPatch.context() as patch:
-        # 400 env steps x 2 seeds: the first episodes, one compile
-        for name, value in {"SKRL_JAX_SAC_TIMESTEPS": "400", "SKRL_JAX_SAC_SEEDS": "2", "MPLBACKEND": "Agg"}.items():
-            patch.setenv(name, value)
-        client = nbclient.NotebookClient(
-            nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(SAC_NOTEBOOK.parent)}}
-        )
-        client.execute()
+    # 400 env steps x 2 seeds: the first episodes, one compile
+    budget = {"SKRL_JAX_SAC_TIMESTEPS": "400", "SKRL_JAX_SAC_SEEDS": "2", "MPLBACKEND": "Agg"}
+    nb = execute_notebook(SAC_NOTEBOOK, budget)
     for cell in code_cells(nb):
         errors = [output for output in cell.outputs if output.output_type == "error"]
         assert not errors, f"cell {cell.id} raised {errors[0].ename}: {errors[0].evalue}"

@@ -307,7 +307,8 @@ def test_bad_sharing_settings_get_clear_errors():
 # --- SAC: the actor's gradient at the encoder the policy and the critics share -----------------------
 
 
-def sac_encoder_update(**cfg):
+def sac_on_one_encoder(**cfg):
+    """One SAC update of the actor and critics on one encoder: (params before, params after, metrics, functions)."""
     model = ActorCriticsOnOneEncoder(PENDULUM_OBSERVATION, PENDULUM_ACTION)
     target = ActorCriticsOnOneEncoder(PENDULUM_OBSERVATION, PENDULUM_ACTION)
     models = {
@@ -317,13 +318,17 @@ def sac_encoder_update(**cfg):
         "target_critic_1": target,
         "target_critic_2": target,
     }
-    # critic_learning_rate 0: whatever moves, the actor's loss moved
-    cfg = {"batch_size": 8, "critic_learning_rate": 0.0, "learn_entropy": False, **cfg}
-    agent = SAC(models=models, memory=RandomMemory(32), cfg=cfg)
+    agent = SAC(models=models, memory=RandomMemory(32), cfg={"batch_size": 8, **cfg})
     functions = agent.make_functions(num_envs=1)
     state = fill(functions, functions.init(jax.random.key(0)), 16, 1, 3)
-    after, _ = functions.update(state, jax.random.key(1), 16)
-    return state.learner.params["policy"], after.learner.params["policy"]
+    after, metrics = functions.update(state, jax.random.key(1), 16)
+    return state.learner.params, after.learner.params, metrics, functions
+
+
+def sac_encoder_update(**cfg):
+    # critic_learning_rate 0: whatever moves, the actor's loss moved
+    before, after, _, _ = sac_on_one_encoder(critic_learning_rate=0.0, learn_entropy=False, **cfg)
+    return before["policy"], after["policy"]
 
 
 def test_sac_actor_gradient_reaches_the_encoder_only_when_asked():
@@ -344,34 +349,17 @@ def test_sac_actor_gradient_to_encoder_needs_a_shared_model():
         SAC(models=sac_models(True), memory=RandomMemory(32), cfg={"actor_gradient_to_encoder": True})
 
 
-def sac_encoder_metrics(**cfg):
-    model = ActorCriticsOnOneEncoder(PENDULUM_OBSERVATION, PENDULUM_ACTION)
-    target = ActorCriticsOnOneEncoder(PENDULUM_OBSERVATION, PENDULUM_ACTION)
-    models = {
-        "policy": model,
-        "critic_1": model,
-        "critic_2": model,
-        "target_critic_1": target,
-        "target_critic_2": target,
-    }
-    agent = SAC(models=models, memory=RandomMemory(32), cfg={"batch_size": 8, **cfg})
-    functions = agent.make_functions(num_envs=1)
-    state = fill(functions, functions.init(jax.random.key(0)), 16, 1, 3)
-    after, metrics = functions.update(state, jax.random.key(1), 16)
-    return after.learner.params, metrics, functions
-
-
 def test_sac_diagnostics_measure_the_actor_gradient_without_applying_it():
-    plain, plain_metrics, _ = sac_encoder_metrics()
-    measured, metrics, functions = sac_encoder_metrics(sharing_diagnostics=True)
+    _, plain, plain_metrics, _ = sac_on_one_encoder()
+    _, measured, metrics, functions = sac_on_one_encoder(sharing_diagnostics=True)
     close(measured, plain, rtol=1e-5, atol=1e-7)  # the same update: the actor's encoder gradient is not applied
     assert set(DIAGNOSTIC_TAGS.values()) <= set(functions.metric_tags.values())
     assert not set(DIAGNOSTIC_TAGS) & set(plain_metrics)
     assert float(metrics["trunk_policy_share"]) == 0.0 and float(metrics["trunk_value_share"]) == 1.0
     assert float(metrics["trunk_gradient_norm_ratio"]) > 0 and -1 <= float(metrics["trunk_gradient_cosine"]) <= 1
 
-    both, metrics, _ = sac_encoder_metrics(sharing_diagnostics=True, actor_gradient_to_encoder=True)
-    plain_both, _, _ = sac_encoder_metrics(actor_gradient_to_encoder=True)
+    _, both, metrics, _ = sac_on_one_encoder(sharing_diagnostics=True, actor_gradient_to_encoder=True)
+    _, plain_both, _, _ = sac_on_one_encoder(actor_gradient_to_encoder=True)
     close(both, plain_both, rtol=1e-5, atol=1e-7)
     assert 0.0 != float(metrics["trunk_policy_share"])
     np.testing.assert_allclose(float(metrics["trunk_policy_share"] + metrics["trunk_value_share"]), 1.0, rtol=1e-5)

@@ -10,9 +10,9 @@ import jax
 import numpy as np
 import pytest
 
+from tests.notebooks import cell_text, cell_with, code_cells, execute_notebook
+
 nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
-kernelspec = pytest.importorskip("jupyter_client.kernelspec")
 pytest.importorskip("scipy")
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,27 +35,6 @@ def repository_scripts():
         for name in set(sys.modules) - modules:
             if str(getattr(sys.modules[name], "__file__", None) or "").startswith(folders):
                 del sys.modules[name]
-
-
-def code_cells(nb):
-    return [cell for cell in nb.cells if cell.cell_type == "code"]
-
-
-def cell_text(cell):
-    """Everything a code cell printed or displayed as text (stdout, stderr, text/plain)."""
-    parts = []
-    for output in cell.get("outputs", []):
-        if output.output_type == "stream":
-            parts.append(output.text)
-        elif output.output_type in ("execute_result", "display_data"):
-            parts.append(output.data.get("text/plain", ""))
-    return "".join(parts)
-
-
-def cell_with(nb, snippet):
-    matches = [cell for cell in code_cells(nb) if snippet in cell.source]
-    assert len(matches) == 1, f"expected one code cell containing {snippet!r}, found {len(matches)}"
-    return matches[0]
 
 
 @functools.cache
@@ -84,17 +63,7 @@ def true_parameter_counts():
 
 @pytest.fixture(scope="module")
 def executed():
-    specs = kernelspec.KernelSpecManager().find_kernel_specs()
-    assert "python3" in specs, f"no 'python3' kernelspec (found {sorted(specs)}): is ipykernel installed?"
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in BUDGET.items():
-            patch.setenv(name, value)  # the kernel inherits this process's environment
-        client = nbclient.NotebookClient(
-            nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}
-        )
-        client.execute()
-    return nb
+    return execute_notebook(NOTEBOOK, BUDGET)
 
 
 def test_committed_notebook_is_clean():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import jax.numpy as jnp
@@ -107,15 +107,10 @@ class OnPolicyAgent(Agent):
         has_trunk = any(group == "trunk" for trees in groups.values() for group in trees.values())
         if not has_trunk and (trunk_scale is not None or settings["sharing_diagnostics"]):
             key = "trunk_value_loss_scale" if trunk_scale is not None else "sharing_diagnostics"
+            found = "the policy and value are separate models" if not self.shared else "the model's roles share none"
             raise ValueError(
                 f"{name}: cfg[{key!r}] needs a trunk, a parameter subtree both the policy and the value read, "
-                "but "
-                + (
-                    "the policy and value are separate models"
-                    if not self.shared
-                    else "the shared model's roles read no subtree in common"
-                )
-                + " (check model.parameter_roles())"
+                f"but {found} (check model.parameter_roles())"
             )
         if trunk_scale is not None:
             head_scale = self.value_loss_weight(cfg)
@@ -132,7 +127,7 @@ class OnPolicyAgent(Agent):
         read), ``"policy"``, ``"value"`` (one role's own), ``"unused"`` (read by neither)."""
         return self.actor_critic.parameter_groups
 
-    def make_gradients(self):
+    def make_gradients(self) -> Callable:
         """``gradients(params, scaler_state, minibatch, key) -> (grads, loss, aux)``: the pure
         function whose gradient each minibatch step applies (before clipping and Adam), with the
         trunk's value weight applied and, with ``sharing_diagnostics``, the diagnostics in ``aux``.

@@ -1,0 +1,44 @@
+"""Running the notebooks in tests and reading what their cells showed."""
+
+from pathlib import Path
+
+import pytest
+
+
+def code_cells(nb):
+    return [cell for cell in nb.cells if cell.cell_type == "code"]
+
+
+def cell_text(cell):
+    """Everything a code cell printed or displayed as text (stdout, stderr, text/plain)."""
+    parts = []
+    for output in cell.get("outputs", []):
+        if output.output_type == "stream":
+            parts.append(output.text)
+        elif output.output_type in ("execute_result", "display_data"):
+            parts.append(output.data.get("text/plain", ""))
+    return "".join(parts)
+
+
+def cell_with(nb, snippet):
+    matches = [cell for cell in code_cells(nb) if snippet in cell.source]
+    assert len(matches) == 1, f"expected one code cell containing {snippet!r}, found {len(matches)}"
+    return matches[0]
+
+
+def execute_notebook(path: Path, environment: dict):
+    """The notebook at ``path`` run top to bottom in a python3 kernel whose environment has ``environment``."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    kernelspec = pytest.importorskip("jupyter_client.kernelspec")
+    specs = kernelspec.KernelSpecManager().find_kernel_specs()
+    assert "python3" in specs, f"no 'python3' kernelspec (found {sorted(specs)}): is ipykernel installed?"
+    nb = nbformat.read(path, as_version=4)
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in environment.items():
+            patch.setenv(name, value)  # the kernel inherits this process's environment
+        client = nbclient.NotebookClient(
+            nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        )
+        client.execute()
+    return nb
