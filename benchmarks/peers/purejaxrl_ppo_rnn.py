@@ -23,13 +23,20 @@ Shims for the dev venv (gymnax 1.0.1, flax 0.12.8, jax 0.10.2, no distrax), each
    ``returned_episode_returns``); gymnax's ``LogWrapper`` has no ``timestep`` counter, which PureJaxRL reads
    only in its ``DEBUG`` print.
 3. ``DEBUG`` (a host callback printing every finished episode) is off: returns are read after the run.
-4. distrax is not installed (it also pulls in tensorflow-probability): ``Categorical`` below gives the three
+4. distrax is not installed in the dev venv: ``Categorical`` below gives the three
    methods used, ``sample`` (``jax.random.categorical``), ``log_prob`` and ``entropy``, on the same logits.
 5. flax >= 0.7: ``nn.GRUCell`` requires ``features`` and its ``initialize_carry(rng, input_shape)`` is an
    instance method (PureJaxRL calls ``nn.GRUCell()`` and the old static ``initialize_carry(rng, batch, size)``).
-6. ``TOTAL_TIMESTEPS`` is an int (PureJaxRL's 5e5 float would make the update count a float, which
-   ``lax.scan`` does not take as a length).
-``jax.tree_util.tree_map`` (which ppo_rnn.py uses) still exists in jax 0.10.2; ``jax.tree.map`` is the same call.
+6. jaxlib 0.10.2 deadlocks on this 2-core CPU with 2+ seeds (every 2-seed run of this script before the shim,
+   9 of 9; a smaller reproducer in about half its runs; no 1-seed run hung): under the vmap over seeds, flax's
+   ``orthogonal`` initializer becomes a batched LAPACK QR (``lapack_sgeqrf_ffi``), which splits its batch over
+   XLA's intra-op thread pool (``ParallelBatchMap``) and blocks until the pieces finish; two such QRs running at
+   once hold both pool threads while their pieces wait in the queue (seen with gdb). ``orthogonal`` below is
+   flax's initializer under ``jax.custom_batching.sequential_vmap``: the same values (checked: identical to
+   flax's per seed), one unbatched QR per seed; it is also passed as the GRU's ``recurrent_kernel_init``
+   (flax's default there).
+Not shims: ``jax.tree_util.tree_map`` (which ppo_rnn.py uses) still exists in jax 0.10.2 (``jax.tree.map`` here is the
+same call); ``TOTAL_TIMESTEPS`` comes from ``--total-timesteps`` as an int (PureJaxRL's 5e5 float also works).
 
 Returns: ``last20`` of a seed is the mean return of its last 20 finished training episodes (gymnax's
 ``LogWrapper``, all envs, in step order; an unfinished episode is not counted).
@@ -53,11 +60,23 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from flax.linen.initializers import constant, orthogonal
+from flax.linen.initializers import constant
+from flax.linen.initializers import orthogonal as flax_orthogonal
 from flax.training.train_state import TrainState
 from gymnax.wrappers import FlattenObservationWrapper, LogWrapper
 
 HIDDEN_VELOCITY = "CartPole-v1-hidden-velocity"
+
+
+def orthogonal(scale=1.0):
+    """Shim 6: flax's orthogonal initializer, the same values, with a sequential batching rule: under the
+    vmap over seeds its QR runs once per seed instead of as one batched LAPACK call (see the docstring)."""
+    base = flax_orthogonal(scale)
+
+    def init(key, shape, dtype=jnp.float32):
+        return jax.custom_batching.sequential_vmap(lambda k: base(k, shape, dtype))(key)
+
+    return init
 
 
 def make_env(name: str):
@@ -103,7 +122,8 @@ class ScannedRNN(nn.Module):
             self.initialize_carry(ins.shape[0], ins.shape[1]),
             rnn_state,
         )
-        new_rnn_state, y = nn.GRUCell(features=ins.shape[1])(rnn_state, ins)  # shim 5
+        cell = nn.GRUCell(features=ins.shape[1], recurrent_kernel_init=orthogonal())  # shims 5, 6
+        new_rnn_state, y = cell(rnn_state, ins)
         return new_rnn_state, y
 
     @staticmethod
@@ -309,7 +329,7 @@ def make_train(config):
 
 
 def default_config(env_name: str, total_timesteps: int) -> dict:
-    """PureJaxRL ppo_rnn.py's config (DEBUG off, shim 3; TOTAL_TIMESTEPS an int, shim 6)."""
+    """PureJaxRL ppo_rnn.py's config (DEBUG off, shim 3)."""
     return {
         "LR": 2.5e-4,
         "NUM_ENVS": 4,

@@ -110,8 +110,8 @@ class SelectGymnaxObservation(_GymnaxBaseWrapper):
         space = self._env.observation_space(params)
         shape = tuple(space.shape)
         kept = jnp.asarray(self.indices)
-        low = jnp.broadcast_to(jnp.asarray(space.low), shape)[kept]
-        high = jnp.broadcast_to(jnp.asarray(space.high), shape)[kept]
+        low = jnp.broadcast_to(jnp.asarray(space.low, space.dtype), shape)[kept]
+        high = jnp.broadcast_to(jnp.asarray(space.high, space.dtype), shape)[kept]
         return gymnax_spaces.Box(low, high, (len(self.indices),), space.dtype)
 
     def action_space(self, params: Any) -> Any:
