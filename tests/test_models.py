@@ -596,3 +596,36 @@ def test_a_model_with_neither_compute_nor_call_says_what_to_write():
 
     with pytest.raises(NotImplementedError, match=r"must define compute\(inputs, role\)"):
         Empty(PENDULUM_OBSERVATION, PENDULUM_ACTION).init(jax.random.key(0))
+
+
+VMAPPED_ORTHOGONAL_INIT = """
+import gymnasium, jax, numpy as np, flax.linen as nn
+from skrl_jax.models import DeterministicHead, GaussianHead, shared_model
+
+observations, actions = gymnasium.spaces.Box(-1, 1, (64,)), gymnasium.spaces.Box(-1, 1, (2,))
+def make():
+    trunk = nn.Sequential([nn.Dense(256, kernel_init=nn.initializers.orthogonal()) for _ in range(3)])
+    return shared_model(observations, actions, trunk, {"policy": GaussianHead(), "value": DeterministicHead()})
+first, second = make(), make()
+def init(key):
+    key_1, key_2 = jax.random.split(key)
+    return first.init(key_1), second.init(key_2)
+keys = jax.random.split(jax.random.key(0), 8)
+batched = jax.jit(jax.vmap(init))(keys)
+alone = init(keys[5])
+assert all(np.allclose(b[5], a) for b, a in zip(jax.tree.leaves(batched), jax.tree.leaves(alone)))
+print("initialised")
+"""
+
+
+def test_vmapped_orthogonal_init_of_two_models_finishes():
+    # jaxlib 0.10's CPU runtime deadlocks on two batched QRs at once (vmapped orthogonal init);
+    # Model.init runs seed by seed under vmap. A subprocess, so a hang is a timeout, not a stuck suite.
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", VMAPPED_ORTHOGONAL_INIT], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "initialised" in result.stdout

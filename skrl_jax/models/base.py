@@ -180,10 +180,17 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
         ):
             inputs = {**self.sample_inputs(sample_key), **(inputs or {})}
         inputs = {"key": compute_key, **self._prepare_inputs(inputs)}
-        with shared_calls():
-            outputs, variables = self._module.init_with_output(
-                {"params": params_key}, inputs, roles, method=ModelModule.compute_roles
-            )
+
+        def create(params_key: jax.Array, inputs: dict[str, Any]) -> tuple[Any, Any]:
+            with shared_calls():
+                return self._module.init_with_output(
+                    {"params": params_key}, inputs, roles, method=ModelModule.compute_roles
+                )
+
+        # Under vmap (seeds), one seed at a time: a vmapped orthogonal initializer is a batched LAPACK
+        # QR, and two of those running at once deadlock XLA's CPU thread pool on a 2-core machine
+        # (jaxlib 0.10). Initialisation runs once, so the loop costs nothing that matters.
+        outputs, variables = jax.custom_batching.sequential_vmap(create)(params_key, inputs)
         for role in roles:
             self._check_output(outputs[role], role)
         extra = sorted(set(variables) - {"params"})
