@@ -240,7 +240,8 @@ class Agent:
         if self.memory is not None:
             for tensor, (size, dtype) in self.memory_specs().items():
                 self.memory.create_tensor(tensor, size, dtype)
-        num_envs = self.memory.num_envs if self.memory is not None else 1
+        # without a memory (a compiled trainer holds the rollout), the trainer's number of environments
+        num_envs = self.memory.num_envs if self.memory is not None else int(self.trainer_cfg.get("num_envs", 1))
         self._num_envs = num_envs
         functions = self.make_functions(num_envs, timesteps)
         if self.state is None:

@@ -76,6 +76,11 @@ class AgentFunctions(NamedTuple):
     learning_starts: no update before this timestep.
     metric_tags: metric name -> TensorBoard tag (skrl's), for the metrics worth logging.
     describe_gradient_step: turns a ``nan_at`` index into words ("epoch 1, minibatch 3").
+    init_carry: recurrent agents: ``init_carry(num_envs) -> carry``, the state an episode starts
+        from (zero hidden states); None for feed-forward agents.
+    next_carry: ``next_carry(carry, extras, finished) -> carry``: the carry after a step, from
+        what ``act`` returned, reset where ``finished`` ``(num_envs, 1)``; what ``record`` does to
+        the carry, for loops that do not record (evaluation).
     """
 
     init: Callable[..., AgentState]
@@ -86,6 +91,8 @@ class AgentFunctions(NamedTuple):
     learning_starts: int = 0
     metric_tags: Mapping[str, str] = {}
     describe_gradient_step: Callable[[int], str] = "gradient step {}".format
+    init_carry: Callable[[int], Any] | None = None
+    next_carry: Callable[..., Any] = lambda carry, extras, finished: carry
 
     def update_due(self, timestep: int | jax.Array) -> bool | jax.Array:
         """Whether the update follows the step numbered ``timestep`` (0-based), as skrl schedules it."""

@@ -15,6 +15,7 @@ from skrl_jax.models.functional import (
 )
 from skrl_jax.models.gaussian import GaussianMixin
 from skrl_jax.models.multivariate_gaussian import MultivariateGaussianMixin
+from skrl_jax.models.recurrent import GRU, LSTM, RecurrentLayer, RecurrentTrunk
 
 __all__ = [
     "CategoricalHead",
@@ -32,4 +33,8 @@ __all__ = [
     "MultiCategoricalMixin",
     "MultivariateGaussianMixin",
     "RoleSpec",
+    "GRU",
+    "LSTM",
+    "RecurrentLayer",
+    "RecurrentTrunk",
 ]

@@ -179,6 +179,10 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
             isinstance(inputs, Mapping) and "states" not in inputs and not self._is_observation_dict(inputs)
         ):
             inputs = {**self.sample_inputs(sample_key), **(inputs or {})}
+        elif self.recurrent_sizes() and not (isinstance(inputs, Mapping) and "rnn" in inputs):
+            inputs = inputs if isinstance(inputs, Mapping) else {"states": inputs}
+            rows = jnp.shape(inputs["states"])[0] if jnp.ndim(inputs["states"]) == 2 else 1
+            inputs = {**inputs, "rnn": self.rnn_initial_states(rows)}  # only shapes matter here
         inputs = {"key": compute_key, **self._prepare_inputs(inputs)}
 
         def create(params_key: jax.Array, inputs: dict[str, Any]) -> tuple[Any, Any]:

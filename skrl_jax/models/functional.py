@@ -23,6 +23,7 @@ from skrl_jax.models.categorical import CategoricalMixin, MultiCategoricalMixin
 from skrl_jax.models.deterministic import DeterministicMixin
 from skrl_jax.models.gaussian import GaussianMixin
 from skrl_jax.models.multivariate_gaussian import MultivariateGaussianMixin
+from skrl_jax.models.recurrent import RecurrentLayer, RecurrentTrunk
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,8 +124,18 @@ class FunctionalModel(Model):
         heads: Mapping[str, Head],
         device: Any = None,
         parameter_init: str | None = None,
+        sequence_length: int | None = None,
     ) -> None:
         Model.__init__(self, observation_space, action_space, device, parameter_init=parameter_init)
+        self.recurrent = isinstance(trunk, (RecurrentLayer, RecurrentTrunk))
+        if self.recurrent and sequence_length is None:
+            raise ValueError(
+                f"shared_model: a recurrent trunk ({type(trunk).__name__}) needs sequence_length=..., the length of "
+                "the sequences PPO_RNN trains on"
+            )
+        if not self.recurrent and sequence_length is not None:
+            raise ValueError("shared_model: sequence_length is for a recurrent trunk (GRU, LSTM or RecurrentTrunk)")
+        self.rnn_length = sequence_length
         if not heads:
             raise ValueError("shared_model needs at least one head, e.g. heads={'policy': GaussianHead()}")
         for role, head in heads.items():
@@ -140,10 +151,20 @@ class FunctionalModel(Model):
         for role, head in self.heads.items():
             head.declare(self, role)
 
+    def get_specification(self) -> dict[str, Any]:
+        if not self.recurrent:
+            return {}
+        return {"rnn": {"sequence_length": self.rnn_length, "sizes": self.trunk_module.sizes(1)}}
+
     def compute(self, inputs: Mapping[str, Any], role: str) -> Any:
         states = inputs["states"]
-        features = states if self.trunk_module is None else self.trunk(states)
-        return self.heads[role].compute(self, role, features)
+        if not self.recurrent:
+            features = states if self.trunk_module is None else self.trunk(states)
+            return self.heads[role].compute(self, role, features)
+        hidden = self.trunk_module.hidden_from(inputs["rnn"])
+        features, hidden = self.trunk(states, hidden, inputs.get("terminated"))
+        *output, extra = self.heads[role].compute(self, role, features)
+        return (*output, {**extra, "rnn": self.trunk_module.rnn_list(hidden)})
 
 
 def shared_model(
@@ -153,6 +174,7 @@ def shared_model(
     heads: Mapping[str, Head],
     device: Any = None,
     parameter_init: str | None = None,
+    sequence_length: int | None = None,
 ) -> FunctionalModel:
     """A model whose roles share ``trunk`` (a flax module mapping states to features).
 
@@ -164,5 +186,8 @@ def shared_model(
         heads: role name -> head (``GaussianHead()``, ``DeterministicHead()``,
             ``CategoricalHead()``, ``MultiCategoricalHead()``, ``MultivariateGaussianHead()``).
         parameter_init: ``"flax"`` or ``"pytorch"``, as ``Model``'s argument.
+        sequence_length: with a recurrent trunk (``GRU``, ``LSTM`` or ``RecurrentTrunk``), the
+            length of the sequences PPO_RNN trains on (skrl's ``get_specification()``); the
+            hidden state is ``inputs["rnn"]`` and comes back in each role's ``outputs["rnn"]``.
     """
-    return FunctionalModel(observation_space, action_space, trunk, heads, device, parameter_init)
+    return FunctionalModel(observation_space, action_space, trunk, heads, device, parameter_init, sequence_length)

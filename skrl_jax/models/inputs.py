@@ -7,6 +7,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from gymnasium import spaces
 
 from skrl_jax.utils.spaces import dict_entries_message, flatten_sample, sample_space
@@ -63,7 +64,82 @@ class ObservationInputs:
         if not floating:
             states = jnp.asarray(states, dtype=jnp.float32)
         inputs["states"] = states
+        if self.recurrent_sizes():
+            self._check_rnn_inputs(inputs)
         return inputs
+
+    # --- recurrent models (skrl's get_specification()["rnn"]) ---------------------------------
+
+    def get_specification(self) -> dict[str, Any]:
+        """skrl's model specification; a recurrent model returns ``{"rnn": {"sequence_length": L,
+        "sizes": [(num_layers, num_envs, hidden_size), ...]}}``, one size per hidden-state array
+        in ``inputs["rnn"]`` (the agent sizes the environment axis by its own number of envs)."""
+        return {}
+
+    def recurrent_sizes(self) -> list[tuple[int, int]]:
+        """``[(num_layers, hidden_size), ...]`` of the hidden states in ``inputs["rnn"]``; empty for a
+        feed-forward model."""
+        rnn = self.get_specification().get("rnn")
+        if not rnn:
+            return []
+        name = type(self).__name__
+        sizes = rnn.get("sizes") if isinstance(rnn, Mapping) else None
+        if not sizes or not all(isinstance(size, (tuple, list)) and len(size) == 3 for size in sizes):
+            raise ValueError(
+                f"{name}.get_specification()['rnn'] must be {{'sequence_length': L, 'sizes': [(num_layers, num_envs, "
+                f"hidden_size), ...]}}, got {rnn!r}"
+            )
+        return [(int(size[0]), int(size[2])) for size in sizes]
+
+    def rnn_sequence_length(self) -> int:
+        """``get_specification()["rnn"]["sequence_length"]`` (1 for a feed-forward model)."""
+        length = self.get_specification().get("rnn", {}).get("sequence_length", 1)
+        if not isinstance(length, int) or isinstance(length, bool) or length < 1:
+            raise ValueError(
+                f"{type(self).__name__}.get_specification()['rnn']['sequence_length'] must be an int >= 1, got {length!r}"
+            )
+        return length
+
+    def rnn_initial_states(self, batch_size: int) -> list[jax.Array]:
+        """Zero hidden states for ``batch_size`` sequences (environments): ``inputs["rnn"]`` to start from."""
+        return [jnp.zeros((layers, batch_size, hidden), jnp.float32) for layers, hidden in self.recurrent_sizes()]
+
+    def _check_rnn_inputs(self, inputs: dict[str, Any]) -> None:
+        name = type(self).__name__
+        sizes = self.recurrent_sizes()
+        expected = ", ".join(f"({layers}, batch, {hidden})" for layers, hidden in sizes)
+        if inputs.get("rnn") is None:
+            raise KeyError(
+                f"{name} is recurrent (get_specification() has 'rnn'): inputs needs 'rnn', a list of {len(sizes)} hidden "
+                f"state(s) of shape {expected} (zeros to start: model.rnn_initial_states(batch)); got keys {sorted(inputs)}"
+            )
+        hidden = inputs["rnn"]
+        if not isinstance(hidden, (list, tuple)) or len(hidden) != len(sizes):
+            raise ValueError(
+                f"{name}: inputs['rnn'] must be a list of {len(sizes)} hidden state(s) of shape {expected}, got "
+                + (f"{len(hidden)} entries" if isinstance(hidden, (list, tuple)) else type(hidden).__name__)
+            )
+        shapes = [tuple(jnp.shape(h)) for h in hidden]
+        batches = {shape[1] for shape in shapes if len(shape) == 3}
+        fits = (
+            all(len(shape) == 3 and (shape[0], shape[2]) == size for shape, size in zip(shapes, sizes))
+            and len(batches) == 1
+        )
+        rows = inputs["states"].shape[0] if inputs["states"].ndim == 2 else None
+        if fits and rows is not None and rows % next(iter(batches)) == 0:
+            return
+        if not fits:
+            problem = f"hidden state(s) of shape {expected} with one batch size, got {shapes}"
+        elif rows is None:
+            problem = (
+                f"observations as rows (batch * sequence_length, features), got shape {tuple(inputs['states'].shape)}"
+            )
+        else:
+            problem = (
+                f"states with a multiple of the hidden states' batch ({next(iter(batches))}) as rows "
+                f"(sequences * sequence_length), got {rows} rows"
+            )
+        raise ValueError(f"{name}: inputs['rnn'] and inputs['states'] do not fit: expected {problem}")
 
     def _is_observation_dict(self, inputs: Mapping) -> bool:
         space = self.observation_space
@@ -76,6 +152,9 @@ class ObservationInputs:
         states_key, actions_key = jax.random.split(key)
         sample = sample_space(self.observation_space, states_key, batch_shape)
         inputs = {"states": flatten_sample(self.observation_space, sample)}
+        if self.recurrent_sizes():
+            inputs["rnn"] = self.rnn_initial_states(int(np.prod(batch_shape)))
+            inputs["states"] = inputs["states"].reshape(-1, inputs["states"].shape[-1])
         action_space = getattr(self, "action_space", None)
         if action_space is not None:
             actions = flatten_sample(action_space, sample_space(action_space, actions_key, batch_shape))

@@ -141,7 +141,7 @@ class CompiledTrainer:
                 run_chunk, in_shardings=(self.runner_shardings,), out_shardings=(self.runner_shardings, replicated)
             )
             self._compiled_init = jax.jit(self.init, out_shardings=self.runner_shardings)
-        agent.init(trainer_cfg={"timesteps": self.timesteps})
+        agent.init(trainer_cfg={"timesteps": self.timesteps, "num_envs": self.num_envs})
 
     @property
     def rollouts(self) -> int:
@@ -241,19 +241,24 @@ class CompiledTrainer:
         def evaluate(agent_state: AgentState, key: jax.Array) -> jax.Array:
             reset_key, run_key = jax.random.split(key)
             observations, env_state = jax.vmap(self.env.reset)(jax.random.split(reset_key, num_episodes))
+            # a recurrent agent's episodes start from its initial carry (zero hidden states)
+            agent_carry = None if functions.init_carry is None else functions.init_carry(num_episodes)
 
             def step(carry, key):
-                observations, env_state, returns, running = carry
+                observations, env_state, agent_carry, returns, running = carry
                 act_key, env_key = jax.random.split(key)
-                actions, _ = functions.act(agent_state, observations, act_key, jnp.int32(0), deterministic=True)
+                state = agent_state if agent_carry is None else agent_state._replace(carry=agent_carry)
+                actions, extras = functions.act(state, observations, act_key, jnp.int32(0), deterministic=True)
                 observations, env_state, rewards, terminated, truncated, _ = jax.vmap(self.env.step)(
                     jax.random.split(env_key, num_episodes), env_state, actions
                 )
+                finished = terminated | truncated
+                agent_carry = functions.next_carry(agent_carry, extras, finished[:, None])
                 returns = returns + jnp.where(running, rewards, 0.0)
-                return (observations, env_state, returns, running & ~(terminated | truncated)), None
+                return (observations, env_state, agent_carry, returns, running & ~finished), None
 
-            carry = (observations, env_state, jnp.zeros(num_episodes), jnp.ones(num_episodes, bool))
-            (_, _, returns, _), _ = jax.lax.scan(step, carry, jax.random.split(run_key, max_steps))
+            carry = (observations, env_state, agent_carry, jnp.zeros(num_episodes), jnp.ones(num_episodes, bool))
+            (_, _, _, returns, _), _ = jax.lax.scan(step, carry, jax.random.split(run_key, max_steps))
             return returns
 
         return evaluate

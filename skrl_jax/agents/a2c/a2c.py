@@ -40,3 +40,9 @@ class A2C(OnPolicyAgent):
     default_config = A2C_DEFAULT_CONFIG
     loss_function = staticmethod(a2c_loss)
     learning_epochs_key = None
+
+
+class A2C_RNN(A2C):  # noqa: N801 (skrl's name)
+    """skrl's ``A2C_RNN``: A2C with recurrent models, trained on whole sequences (as ``PPO_RNN``)."""
+
+    recurrent = True

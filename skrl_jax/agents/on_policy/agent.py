@@ -10,7 +10,7 @@ import jax.numpy as jnp
 
 from skrl_jax.agents.base import Agent
 from skrl_jax.agents.core import AgentFunctions
-from skrl_jax.agents.on_policy.functions import make_on_policy_functions, rollout_specs
+from skrl_jax.agents.on_policy.functions import make_on_policy_functions, rnn_specs, rollout_specs
 from skrl_jax.agents.on_policy.update import ActorCritic, LossFunction, OnPolicyConfig, make_gradients
 from skrl_jax.agents.sharing import check_group_scales
 from skrl_jax.models import Model
@@ -34,6 +34,7 @@ class OnPolicyAgent(Agent):
     loss_function: LossFunction
     learning_epochs_key: str | None = "learning_epochs"
     uses_alpha = False
+    recurrent = False  # the *_RNN agents: recurrent models, trained on sequences
 
     def __init__(
         self,
@@ -93,7 +94,24 @@ class OnPolicyAgent(Agent):
         extra_inputs = None if self.config.alpha is None else {"alpha": self.config.alpha}
         self.actor_critic = ActorCritic(self.policy, self.value, compute_dtype, extra_inputs)
         self.shared = self.actor_critic.shared
+        self._check_recurrence()
         self.config = dataclasses.replace(self.config, **self._sharing_settings(cfg))
+
+    def _check_recurrence(self) -> None:
+        name = type(self).__name__
+        recurrent = self.actor_critic.recurrent_names
+        if recurrent and not self.recurrent:
+            raise TypeError(
+                f"{name} got a recurrent model (models[{recurrent[0]!r}].get_specification() has 'rnn'): use {name}_RNN "
+                f"(from skrl_jax.agents.{name.lower()} import {name}_RNN), which trains on sequences and carries the "
+                "hidden state"
+            )
+        if self.recurrent and not recurrent:
+            base = name.removesuffix("_RNN")
+            raise TypeError(
+                f"{name} needs a recurrent model (get_specification() returning {{'rnn': {{'sequence_length': ..., "
+                f"'sizes': [...]}}}}) for 'policy' or 'value', but both are feed-forward: use {base} for them"
+            )
 
     def _sharing_settings(self, cfg: Mapping[str, Any]) -> dict[str, Any]:
         """The trunk controls (cfg keys skrl does not have), checked against the models' parameter groups."""
@@ -149,7 +167,7 @@ class OnPolicyAgent(Agent):
         self.state = self.state._replace(memory=self.state.memory._replace(rollout=buffer))
 
     def memory_specs(self) -> dict[str, tuple[int, Any]]:
-        return rollout_specs(self.observation_space, self.action_space)
+        return {**rollout_specs(self.observation_space, self.action_space), **rnn_specs(self.actor_critic)}
 
     def make_functions(self, num_envs: int, timesteps: int = 0) -> AgentFunctions:
         """PPO / A2C / RPO as pure functions (``on_policy/functions.py``); checks the rollout fits."""
@@ -159,6 +177,18 @@ class OnPolicyAgent(Agent):
             raise ValueError(
                 f"{name}: a rollout of {self.config.rollouts} steps x {num_envs} environments = {batch} samples does "
                 f"not divide into mini_batches={self.config.mini_batches}"
+            )
+        length = self.actor_critic.sequence_length
+        if self.recurrent and self.config.rollouts % length:
+            raise ValueError(
+                f"{name}: the sequence_length {length} (get_specification()['rnn']) does not divide "
+                f"cfg['rollouts']={self.config.rollouts}: a rollout is cut into whole sequences per environment"
+            )
+        sequences = batch // length
+        if self.recurrent and sequences % self.config.mini_batches:
+            raise ValueError(
+                f"{name}: a rollout of {self.config.rollouts} steps x {num_envs} environments holds {sequences} sequences "
+                f"of {length} steps, which do not divide into mini_batches={self.config.mini_batches}"
             )
         if self.memory is not None and self.memory.memory_size != self.config.rollouts:
             raise ValueError(

@@ -64,6 +64,25 @@ def rollout_specs(observation_space: Any, action_space: Any) -> dict[str, tuple[
     return {name: (size, dtypes.get(name, jnp.float32)) for name, size in sizes.items()}
 
 
+def rnn_specs(models: ActorCritic) -> dict[str, tuple[int, Any]]:
+    """The hidden-state tensors a recurrent rollout memory adds, named as skrl's PPO_RNN names them
+    (``rnn_policy_0``, ...; a shared model's under "policy"): each step's hidden state before
+    acting, ``num_layers * hidden_size`` floats per environment."""
+    specs = {}
+    for name in models.recurrent_names:
+        model = models.policy if name == "policy" else models.value
+        for index, (layers, hidden) in enumerate(model.recurrent_sizes()):
+            specs[f"rnn_{name}_{index}"] = (layers * hidden, jnp.float32)
+    return specs
+
+
+def reset_finished(rnn: Any, finished: jax.Array) -> Any:
+    """The hidden states ``{model key: [(num_layers, N, hidden), ...]}`` with zeros for the
+    environments whose episode ended (``finished`` ``(N, 1)`` or ``(N,)``)."""
+    finished = jnp.reshape(finished, (1, -1, 1))
+    return jax.tree.map(lambda h: jnp.where(finished, jnp.zeros_like(h), h), rnn)
+
+
 def make_on_policy_functions(
     models: ActorCritic,
     config: OnPolicyConfig,
@@ -76,7 +95,7 @@ def make_on_policy_functions(
 
     ``timesteps`` is the trainer's total, which skrl passes to ``rewards_shaper``.
     """
-    specs = rollout_specs(models.policy.observation_space, action_space)
+    specs = {**rollout_specs(models.policy.observation_space, action_space), **rnn_specs(models)}
     act_step = make_act(models, config)
     update_learner = make_update(models, config, loss_function)
     extra_inputs = {} if config.alpha is None else {"alpha": config.alpha}
@@ -88,37 +107,43 @@ def make_on_policy_functions(
         memory = RolloutMemory(
             memory_init(config.rollouts, num_envs, specs), jnp.zeros((num_envs, observation_size), jnp.float32)
         )
-        return AgentState(init_learner(models, config, params), memory)
+        return AgentState(init_learner(models, config, params), memory, models.initial_carry(num_envs))
 
-    def policy_step(learner: OnPolicyLearner, observations: jax.Array, key: jax.Array):
-        step = act_step(learner, observations, key)
-        return step.actions, {"log_prob": step.log_prob, "values": step.values, "outputs": step.outputs}
+    def extras_of(step) -> dict[str, Any]:
+        extras = {"log_prob": step.log_prob, "values": step.values, "outputs": step.outputs}
+        return extras if step.rnn is None else {**extras, "rnn": step.rnn}
 
-    def random_step(learner: OnPolicyLearner, observations: jax.Array, key: jax.Array, dtype: Any):
+    def policy_step(learner: OnPolicyLearner, carry: Any, observations: jax.Array, key: jax.Array):
+        step = act_step(learner, observations, key, rnn=carry)
+        return step.actions, extras_of(step)
+
+    def random_step(learner: OnPolicyLearner, carry: Any, observations: jax.Array, key: jax.Array, dtype: Any):
         # skrl's random_timesteps: uniform actions from the space, scored by the policy
         sample_key, act_key = jax.random.split(key)
         batch = observations.shape[0]
         taken = sample_space(action_space, sample_key, (batch,)).reshape(batch, -1).astype(jnp.float32)
-        step = act_step(learner, observations, act_key, taken_actions=taken)
-        return taken.astype(dtype), {"log_prob": step.log_prob, "values": step.values, "outputs": step.outputs}
+        step = act_step(learner, observations, act_key, taken_actions=taken, rnn=carry)
+        return taken.astype(dtype), extras_of(step)
 
     def act(
         state: AgentState, observations: jax.Array, key: jax.Array, timestep: jax.Array, deterministic: bool = False
     ) -> tuple[jax.Array, dict[str, Any]]:
-        learner = state.learner
+        learner, carry = state.learner, state.carry
         if deterministic:
-            actions, extras = policy_step(learner, observations, key)
+            actions, extras = policy_step(learner, carry, observations, key)
             return greedy_actions(models.policy, extras["outputs"]), extras
         if not config.random_timesteps:
-            return policy_step(learner, observations, key)
-        dtype = jax.eval_shape(policy_step, learner, observations, key)[0].dtype
+            return policy_step(learner, carry, observations, key)
+        dtype = jax.eval_shape(policy_step, learner, carry, observations, key)[0].dtype
         return jax.lax.cond(
             timestep < config.random_timesteps,
-            lambda: random_step(learner, observations, key, dtype),
-            lambda: policy_step(learner, observations, key),
+            lambda: random_step(learner, carry, observations, key, dtype),
+            lambda: policy_step(learner, carry, observations, key),
         )
 
-    def rows(transition: Transition, extras: Mapping[str, Any], timestep: jax.Array) -> dict[str, jax.Array]:
+    def rows(
+        transition: Transition, extras: Mapping[str, Any], timestep: jax.Array, state_carry: Any
+    ) -> dict[str, jax.Array]:
         values = extras["values"]
         rewards = shape_rewards(
             transition,
@@ -128,6 +153,11 @@ def make_on_policy_functions(
             config.discount_factor,
             values if config.time_limit_bootstrap else None,
         )
+        hidden = {  # the hidden states the step acted from, (num_layers, N, hidden) -> (N, num_layers * hidden)
+            f"rnn_{name}_{index}": jnp.swapaxes(h, 0, 1).reshape(num_envs, -1)
+            for name, states in (state_carry or {}).items()
+            for index, h in enumerate(states)
+        }
         return {
             "states": transition.observations,
             "actions": transition.actions,
@@ -136,18 +166,35 @@ def make_on_policy_functions(
             "truncated": transition.truncated,
             "log_prob": extras["log_prob"],
             "values": values,
+            **hidden,
         }
 
+    def next_carry(carry: Any, extras: Mapping[str, Any], finished: jax.Array) -> Any:
+        """The hidden states after a step (``extras["rnn"]``), reset where the episode ended (skrl)."""
+        return None if carry is None else reset_finished(extras["rnn"], finished)
+
     def record(state: AgentState, transition: Transition, extras: Mapping[str, Any], timestep: jax.Array) -> AgentState:
-        rollout = memory_add(state.memory.rollout, rows(transition, extras, timestep))
+        rollout = memory_add(state.memory.rollout, rows(transition, extras, timestep, state.carry))
         next_states = jnp.reshape(transition.next_observations, state.memory.next_states.shape)
-        return state._replace(memory=RolloutMemory(rollout, next_states.astype(jnp.float32)))
+        carry = next_carry(state.carry, extras, transition.terminated | transition.truncated)
+        return state._replace(memory=RolloutMemory(rollout, next_states.astype(jnp.float32)), carry=carry)
 
     def update(state: AgentState, key: jax.Array, timestep: jax.Array) -> tuple[AgentState, dict[str, jax.Array]]:
         tensors = state.memory.rollout.tensors
+        rnn = None
+        if state.carry is not None:  # (T, N, num_layers * hidden) -> (T, N, num_layers, hidden)
+            rnn = {
+                name: [
+                    tensors[f"rnn_{name}_{index}"].reshape(*tensors["states"].shape[:2], *h.shape[::2])
+                    for index, h in enumerate(states)
+                ]
+                for name, states in state.carry.items()
+            }
         rollout = Rollout(
-            **{name: tensors[name] for name in Rollout._fields if name != "next_states"},
+            **{name: tensors[name] for name in Rollout._fields if name not in ("next_states", "rnn", "next_rnn")},
             next_states=state.memory.next_states,
+            rnn=rnn,
+            next_rnn=state.carry,
         )
         learner, metrics = update_learner(state.learner, rollout, key)
         return state._replace(learner=learner), metrics
@@ -171,4 +218,6 @@ def make_on_policy_functions(
         describe_gradient_step=lambda index: (
             f"epoch {index // config.mini_batches}, minibatch {index % config.mini_batches}"
         ),
+        init_carry=None if not models.recurrent_names else models.initial_carry,
+        next_carry=next_carry,
     )

@@ -51,7 +51,10 @@ class Rollout(NamedTuple):
     """One rollout as recorded: raw (not standardised) states and values.
 
     ``states`` ``(T, N, observation_size)``, ``actions`` ``(T, N, action_size)``, the others
-    ``(T, N, 1)``; ``next_states`` ``(N, observation_size)`` follows the last step.
+    ``(T, N, 1)``; ``next_states`` ``(N, observation_size)`` follows the last step. With
+    recurrent models, ``rnn`` holds each model's hidden states before every step (``{model key:
+    [(T, num_layers, N, hidden_size), ...]}``) and ``next_rnn`` the ones ``next_states`` meets
+    (``{model key: [(num_layers, N, hidden_size), ...]}``).
     """
 
     states: jax.Array
@@ -62,6 +65,8 @@ class Rollout(NamedTuple):
     log_prob: jax.Array
     values: jax.Array
     next_states: jax.Array
+    rnn: Any = None
+    next_rnn: Any = None
 
 
 class Step(NamedTuple):
@@ -69,15 +74,23 @@ class Step(NamedTuple):
     log_prob: jax.Array
     values: jax.Array
     outputs: dict[str, Any]
+    rnn: Any = None  # recurrent models: the hidden states after this step, {model key: [...]}
 
 
 class Minibatch(NamedTuple):
+    """Rows of a rollout (``(B, ...)``). For recurrent models the rows are ``B / L`` whole
+    sequences of ``L`` steps one after another, ``dones`` (``terminated | truncated``, ``(B, 1)``)
+    marks the episode ends inside them and ``rnn`` holds each sequence's hidden states at its
+    first step (``{model key: [(num_layers, B / L, hidden_size), ...]}``)."""
+
     states: jax.Array
     actions: jax.Array
     log_prob: jax.Array
     values: jax.Array
     returns: jax.Array
     advantages: jax.Array
+    dones: jax.Array | None = None
+    rnn: Any = None
 
 
 class Evaluation(NamedTuple):
@@ -152,6 +165,28 @@ class ActorCritic:
         shapes = jax.eval_shape(lambda key: self.init(key, self.extra_inputs), jax.random.key(0))
         return {model: {name: model for name in shapes[model]} for model in self.names}
 
+    @functools.cached_property
+    def recurrent_names(self) -> tuple[str, ...]:
+        """The model keys (of ``names``) whose model is recurrent (``get_specification()["rnn"]``)."""
+        models = {"policy": self.policy, "value": self.value}
+        return tuple(name for name in self.names if models[name].recurrent_sizes())
+
+    @property
+    def sequence_length(self) -> int:
+        """The length of the training sequences: the policy's ``sequence_length`` (the value's when
+        only the value is recurrent), as skrl's PPO_RNN reads it; 1 for feed-forward models."""
+        if not self.recurrent_names:
+            return 1
+        model = self.policy if self.policy.recurrent_sizes() else self.value
+        return model.rnn_sequence_length()
+
+    def initial_carry(self, num_envs: int) -> dict[str, list[jax.Array]] | None:
+        """Zero hidden states of every recurrent model for ``num_envs`` environments (None if none is)."""
+        if not self.recurrent_names:
+            return None
+        models = {"policy": self.policy, "value": self.value}
+        return {name: models[name].rnn_initial_states(num_envs) for name in self.recurrent_names}
+
     def trunk_mask(self, params: dict[str, Any]) -> dict[str, Any]:
         """``params`` with True on the trunk's leaves."""
         return jax.tree.map(lambda group: group == "trunk", group_labels(self.parameter_groups, params))
@@ -164,25 +199,47 @@ class ActorCritic:
             params["value"] = self.value.init(value_key, inputs)
         return params
 
-    def evaluate(self, params: dict, inputs: dict, key: jax.Array, with_entropy: bool) -> tuple:
-        """``((actions, log_prob, outputs), values, entropy)`` through each model's own ``act``:
-        one joint forward pass for a shared model."""
+    def evaluate(self, params: dict, inputs: dict, key: jax.Array, with_entropy: bool, rnn: Any = None) -> tuple:
+        """``((actions, log_prob, outputs), values, entropy, next_rnn)`` through each model's own
+        ``act``: one joint forward pass for a shared model. ``rnn`` (``{model key: [hidden, ...]}``)
+        is each recurrent model's ``inputs["rnn"]``; ``next_rnn`` is what they return in
+        ``outputs["rnn"]`` (None for feed-forward models)."""
         compute_key, sample_key = jax.random.split(key)
         inputs = {**inputs, "key": compute_key}
         dtype = self.compute_dtype
+
+        def inputs_of(name: str) -> dict:
+            return {**inputs, "rnn": rnn[name]} if rnn is not None and name in rnn else inputs
+
         if self.shared:
             both = self.policy.joint_act(
-                inputs, ("policy", "value"), params=params["policy"], key=sample_key, compute_dtype=dtype
+                inputs_of("policy"), ("policy", "value"), params=params["policy"], key=sample_key, compute_dtype=dtype
             )
-            policy, values = both["policy"], both["value"][0]
+            policy, value = both["policy"], both["value"]
         else:
             policy = self.policy.joint_act(
-                inputs, ("policy",), params=params["policy"], key=sample_key, compute_dtype=dtype
+                inputs_of("policy"), ("policy",), params=params["policy"], key=sample_key, compute_dtype=dtype
             )["policy"]
-            values = self.value.joint_act(inputs, ("value",), params=params["value"], key=None, compute_dtype=dtype)
-            values = values["value"][0]
+            value = self.value.joint_act(
+                inputs_of("value"), ("value",), params=params["value"], key=None, compute_dtype=dtype
+            )["value"]
         entropy = self.policy.get_entropy(policy[2], "policy") if with_entropy else None
-        return policy, values, entropy
+        next_rnn = None
+        if self.recurrent_names:
+            outputs = {"policy": policy[2], "value": value[2]}
+            next_rnn = {name: self._returned_rnn(name, outputs[name]) for name in self.recurrent_names}
+        return policy, value[0], entropy, next_rnn
+
+    def _returned_rnn(self, name: str, outputs: Any) -> list[jax.Array]:
+        model = self.policy if name == "policy" else self.value
+        returned = outputs.get("rnn") if isinstance(outputs, Mapping) else None
+        if returned is None or len(returned) != len(model.recurrent_sizes()):
+            raise ValueError(
+                f"{type(model).__name__} is recurrent but its compute(inputs, role={name!r}) returned "
+                f"{'no' if returned is None else len(returned)} hidden state(s) in outputs['rnn']; return the "
+                f"{len(model.recurrent_sizes())} new hidden state(s) there, e.g. {{'rnn': [hidden]}}"
+            )
+        return list(returned)
 
 
 def make_on_policy_optimizer(models: ActorCritic, config: OnPolicyConfig):
@@ -226,23 +283,28 @@ def _model_inputs(config: OnPolicyConfig, states: jax.Array, **extra: jax.Array)
 
 
 def make_act(models: ActorCritic, config: OnPolicyConfig) -> Callable[..., Step]:
-    """``act(learner, states, key, taken_actions=None) -> Step``, pure.
+    """``act(learner, states, key, taken_actions=None, rnn=None) -> Step``, pure.
 
     ``states`` are raw ``(N, observation_size)``; values come back un-standardised, as skrl
-    records them. With ``taken_actions`` the log-probability is of those actions.
+    records them. With ``taken_actions`` the log-probability is of those actions. ``rnn`` is the
+    recurrent models' hidden states (``ActorCritic.initial_carry``); ``Step.rnn`` the next ones.
     """
 
     def act(
-        learner: OnPolicyLearner, states: jax.Array, key: jax.Array, taken_actions: jax.Array | None = None
+        learner: OnPolicyLearner,
+        states: jax.Array,
+        key: jax.Array,
+        taken_actions: jax.Array | None = None,
+        rnn: Any = None,
     ) -> Step:
         standardized = _standardize(config.state_preprocessor, learner.state_scaler, states)
         extra = {} if taken_actions is None else {"taken_actions": taken_actions}
-        (actions, log_prob, outputs), values, _ = models.evaluate(
-            learner.params, _model_inputs(config, standardized, **extra), key, with_entropy=False
+        (actions, log_prob, outputs), values, _, next_rnn = models.evaluate(
+            learner.params, _model_inputs(config, standardized, **extra), key, with_entropy=False, rnn=rnn
         )
         actions = actions if taken_actions is None else taken_actions
         values = _inverse(config.value_preprocessor, learner.value_scaler, values)
-        return Step(actions, log_prob, values, outputs)
+        return Step(actions, log_prob, values, outputs, next_rnn)
 
     return act
 
@@ -270,8 +332,9 @@ def make_gradients(models: ActorCritic, config: OnPolicyConfig, loss_function: L
 
     def loss(params, scaler_state, minibatch: Minibatch, key):
         states = _standardize(config.state_preprocessor, scaler_state, minibatch.states)
-        inputs = _model_inputs(config, states, taken_actions=minibatch.actions)
-        (_, log_prob, outputs), values, entropy = models.evaluate(params, inputs, key, with_entropy)
+        sequences = {} if minibatch.dones is None else {"terminated": minibatch.dones}
+        inputs = _model_inputs(config, states, taken_actions=minibatch.actions, **sequences)
+        (_, log_prob, outputs), values, entropy, _ = models.evaluate(params, inputs, key, with_entropy, minibatch.rnn)
         stddev = outputs.get("stddev", jnp.full((1,), jnp.nan))
         evaluation = Evaluation(log_prob, entropy, values, stddev)
         total, aux = loss_function(evaluation, minibatch, config)
@@ -291,6 +354,39 @@ def make_gradients(models: ActorCritic, config: OnPolicyConfig, loss_function: L
         return combine_gradients(policy_grads, value_grads, trunk, trunk_weight), total, aux
 
     return gradients
+
+
+def sampling_units(samples: Minibatch, rollout: Rollout, sequence_length: int) -> Minibatch:
+    """What minibatches are drawn from: rows ``(T * N, size)`` (feed-forward, ``sequence_length``
+    0), or whole sequences (recurrent): ``(N * T / L, L, size)`` per environment in time order
+    (skrl's sequence order: environment after environment), with ``dones`` and the hidden states
+    at each sequence's first step (``rnn``: ``(N * T / L, num_layers, hidden_size)``)."""
+    if not sequence_length:
+        return jax.tree.map(lambda x: x.reshape(-1, x.shape[-1]), samples)
+    length = sequence_length
+
+    def sequences(x: jax.Array) -> jax.Array:  # (T, N, ...) -> (N * T / L, L, ...)
+        steps, envs = x.shape[:2]
+        return jnp.swapaxes(x, 0, 1).reshape(envs * (steps // length), length, *x.shape[2:])
+
+    def first_steps(x: jax.Array) -> jax.Array:  # (T, N, layers, hidden) -> (N * T / L, layers, hidden)
+        return jnp.swapaxes(x[::length], 0, 1).reshape(-1, *x.shape[2:])
+
+    units = jax.tree.map(sequences, samples._replace(dones=rollout.terminated | rollout.truncated))
+    return units._replace(rnn=jax.tree.map(first_steps, rollout.rnn))
+
+
+def split_minibatches(units: Minibatch, order: jax.Array, mini_batches: int) -> Minibatch:
+    """``units[order]`` as ``mini_batches`` minibatches (a leading axis): rows ``(B, size)``, and for
+    sequences the hidden states laid out as ``inputs["rnn"]`` wants them, ``(num_layers, B / L, hidden)``."""
+    per = order.shape[0] // mini_batches
+    selected = jax.tree.map(lambda x: x[order].reshape(mini_batches, per, *x.shape[1:]), units)
+    if units.rnn is None:
+        return selected
+    rows = jax.tree.map(
+        lambda x: x.reshape(mini_batches, -1, x.shape[-1]), selected._replace(rnn=None)
+    )  # (mini_batches, per * L, size)
+    return rows._replace(rnn=jax.tree.map(lambda x: jnp.swapaxes(x, 1, 2), selected.rnn))
 
 
 def make_update(models: ActorCritic, config: OnPolicyConfig, loss_function: LossFunction) -> Callable:
@@ -343,7 +439,7 @@ def make_update(models: ActorCritic, config: OnPolicyConfig, loss_function: Loss
 
     def update(learner: OnPolicyLearner, rollout: Rollout, key: jax.Array) -> tuple[OnPolicyLearner, dict]:
         last_key, epochs_key = jax.random.split(key)
-        last_values = act(learner, rollout.next_states, last_key).values
+        last_values = act(learner, rollout.next_states, last_key, rnn=rollout.next_rnn).values
         dones = rollout.terminated | rollout.truncated
         returns, advantages = compute_gae(
             rollout.rewards, dones, rollout.values, last_values, config.discount_factor, config.lambda_
@@ -356,22 +452,23 @@ def make_update(models: ActorCritic, config: OnPolicyConfig, loss_function: Loss
             returns = config.value_preprocessor.standardize(value_scaler, returns)
         learner = learner._replace(value_scaler=value_scaler)
 
-        samples = Minibatch(rollout.states, rollout.actions, rollout.log_prob, values, returns, advantages)
-        samples = jax.tree.map(lambda x: x.reshape(-1, x.shape[-1]), samples)
-        batch_size = samples.states.shape[0]
-        minibatch_size = batch_size // config.mini_batches
+        units = sampling_units(
+            Minibatch(rollout.states, rollout.actions, rollout.log_prob, values, returns, advantages),
+            rollout,
+            models.sequence_length if models.recurrent_names else 0,
+        )
+        unit_count = units.states.shape[0]
+        minibatch_size = unit_count // config.mini_batches
 
         def epoch_step(carry, inputs):
             learner, nan_at = carry
             epoch, key = inputs
             permutation_key, minibatch_keys = jax.random.split(key)
             if config.shuffle_minibatches:
-                order = jax.random.permutation(permutation_key, batch_size)[: config.mini_batches * minibatch_size]
+                order = jax.random.permutation(permutation_key, unit_count)[: config.mini_batches * minibatch_size]
             else:  # skrl's order: consecutive slices of the memory, the same every epoch
                 order = jnp.arange(config.mini_batches * minibatch_size)
-            minibatches = jax.tree.map(
-                lambda x: x[order].reshape(config.mini_batches, minibatch_size, x.shape[-1]), samples
-            )
+            minibatches = split_minibatches(units, order, config.mini_batches)
             keys = jax.random.split(minibatch_keys, config.mini_batches)
             indices = epoch * config.mini_batches + jnp.arange(config.mini_batches)
             carry = (learner, jnp.zeros((), bool), jnp.zeros(()), jnp.zeros(()), nan_at, epoch == 0)

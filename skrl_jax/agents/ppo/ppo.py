@@ -65,3 +65,10 @@ class PPO(OnPolicyAgent):
             clip_predicted_values=bool(cfg["clip_predicted_values"]),
             value_loss_scale=float(cfg["value_loss_scale"]),
         )
+
+
+class PPO_RNN(PPO):  # noqa: N801 (skrl's name)
+    """skrl's ``PPO_RNN``: PPO with recurrent models (``get_specification()["rnn"]``), trained on
+    whole sequences of ``sequence_length`` steps, each from its stored initial hidden state."""
+
+    recurrent = True

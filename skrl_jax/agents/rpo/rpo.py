@@ -29,3 +29,9 @@ class RPO(PPO):
 
     default_config = RPO_DEFAULT_CONFIG
     uses_alpha = True
+
+
+class RPO_RNN(RPO):  # noqa: N801 (skrl's name)
+    """skrl's ``RPO_RNN``: RPO with recurrent models, trained on whole sequences (as ``PPO_RNN``)."""
+
+    recurrent = True
