@@ -114,7 +114,9 @@ def main() -> None:
     parser.add_argument("--timesteps", type=int, default=124_928, help="steps of the 4 vectorised envs per seed")
     args = parser.parse_args()
     env_steps = args.timesteps * NUM_ENVS
-    print(f"jax {jax.__version__}, {jax.devices()}; {args.seeds} seeds x {env_steps:,} env steps each, one run at a time")
+    print(
+        f"jax {jax.__version__}, {jax.devices()}; {args.seeds} seeds x {env_steps:,} env steps each, one run at a time"
+    )
     runs = {}
     for label, run in (
         ("PureJaxRL ppo_rnn.py (GRU)", lambda: run_peer(args.seeds, env_steps)),
@@ -128,7 +130,9 @@ def main() -> None:
             f"last-20 return mean {np.mean(result['finals']):.1f}, worst {np.min(result['finals']):.1f}",
             flush=True,
         )
-    peer_speed = args.seeds * runs["PureJaxRL ppo_rnn.py (GRU)"]["env_steps"] / runs["PureJaxRL ppo_rnn.py (GRU)"]["seconds"]
+    peer_speed = (
+        args.seeds * runs["PureJaxRL ppo_rnn.py (GRU)"]["env_steps"] / runs["PureJaxRL ppo_rnn.py (GRU)"]["seconds"]
+    )
     rows = []
     print()
     print("| run | env steps/s | vs PureJaxRL | last-20 return mean | worst | per seed |")

@@ -108,7 +108,9 @@ def main() -> None:
     trainer = make_trainer(args.timesteps, recurrent=not args.feed_forward)
     start = time.perf_counter()
     runner, metrics = trainer.train(jax.random.key(0))
-    print(f"one seed ({name}), compiled chunks: {time.perf_counter() - start:.1f} s, last-20 return {last_episodes_return(metrics):.1f}")
+    print(
+        f"one seed ({name}), compiled chunks: {time.perf_counter() - start:.1f} s, last-20 return {last_episodes_return(metrics):.1f}"
+    )
     greedy = jax.jit(trainer.make_evaluate(num_episodes=10, max_steps=500))(runner.agent_state, jax.random.key(1))
     print(f"greedy return of that policy over 10 episodes (hidden state carried): {float(np.mean(greedy)):.1f}")
 
