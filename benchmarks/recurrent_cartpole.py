@@ -95,7 +95,7 @@ def plot(runs: dict, path: Path) -> None:
         curves = np.asarray(run["curves"], np.float64)
         x = (np.arange(curves.shape[1]) + 1) * run["env_steps"] / curves.shape[1]
         mean = np.nanmean(curves, axis=0)
-        window = 20  # updates
+        window = max(1, min(20, curves.shape[1] // 5))  # updates
         smooth = np.convolve(np.nan_to_num(mean), np.ones(window) / window, mode="valid")
         axis.plot(x[window - 1 :], smooth, label=label)
     axis.set_xlabel("env steps per seed")
