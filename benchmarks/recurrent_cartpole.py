@@ -6,15 +6,23 @@ compiled call (compiled first, then timed alone with ``block_until_ready``):
   gymnax 1.x shims its docstring lists);
 - ours, PPO_RNN with a shared recurrent trunk (``examples/rnn_cartpole_hidden_velocity.py``: the same network,
   Dense(128)-ReLU -> GRU(128) -> heads Dense(128)-ReLU-Dense, and PureJaxRL's settings in skrl's cfg);
-- ours, PPO with the GRU replaced by nothing (the same embedding, heads and settings, feed-forward).
+- ours, PPO with the GRU replaced by nothing (the same embedding, heads and settings, feed-forward);
+- ours, PPO_RNN as above without the value standardisation (skrl's ``value_preprocessor``), which PureJaxRL does
+  not have: the one setting in which our runs differ from PureJaxRL's (besides skrl's formulas: advantages
+  standardised over the whole rollout, the value loss unclipped).
 Budget: 976 updates of 4 envs x 128 steps (499,712 env steps per seed), PureJaxRL's 500,000.
 
 Measure: the return of the last 20 training episodes of each seed (PureJaxRL's, from gymnax's LogWrapper; ours,
 from the per-update mean returns and episode counts of the compiled trainer, the last updates holding >= 20
 episodes), mean and worst over seeds; env steps/s = seeds x env steps / run seconds.
 
-Run: python benchmarks/recurrent_cartpole.py [--seeds 8] [--timesteps 124928]
-Writes benchmarks/results/recurrent_cartpole.json and benchmarks/figures/recurrent_cartpole.png.
+``--task memory-chain`` runs the same three on gymnax's ``MemoryChain-bsuite`` instead (a sign is shown at the
+first step and must be answered at the sixth: +1 or -1; a feed-forward policy can only guess, 0 on average),
+``--timesteps 24576`` (~100k env steps) is enough there.
+
+Run: python benchmarks/recurrent_cartpole.py [--seeds 8] [--timesteps 124928] [--task hidden-velocity-cartpole]
+Writes benchmarks/results/recurrent_cartpole.json and benchmarks/figures/recurrent_cartpole.png
+(recurrent_memory_chain.* for the memory chain).
 """
 
 from __future__ import annotations
@@ -35,6 +43,8 @@ sys.path.insert(0, str(HERE))
 from _results import write_results  # noqa: E402
 from rnn_cartpole_hidden_velocity import NUM_ENVS, ROLLOUTS, last_episodes_return, make_trainer  # noqa: E402
 
+from skrl_jax.envs import hidden_velocity_cartpole, wrap_env  # noqa: E402
+
 
 def load_peer():
     spec = importlib.util.spec_from_file_location("purejaxrl_ppo_rnn", HERE / "peers" / "purejaxrl_ppo_rnn.py")
@@ -52,9 +62,23 @@ def timed(function, keys):
     return outputs, compile_seconds, time.perf_counter() - start
 
 
-def run_peer(seeds: int, env_steps: int) -> dict:
+TASKS = {  # our name -> PureJaxRL peer's --env
+    "hidden-velocity-cartpole": "CartPole-v1-hidden-velocity",
+    "memory-chain": "MemoryChain-bsuite",
+}
+
+
+def make_env(task: str):
+    if task == "memory-chain":
+        import gymnax
+
+        return wrap_env(gymnax.make("MemoryChain-bsuite")[0])
+    return wrap_env(hidden_velocity_cartpole("gymnax"))
+
+
+def run_peer(task: str, seeds: int, env_steps: int) -> dict:
     peer = load_peer()
-    config = peer.default_config(peer.HIDDEN_VELOCITY, env_steps)
+    config = peer.default_config(TASKS[task], env_steps)
     train = peer.make_train(config)
 
     def statistics(key):
@@ -73,8 +97,9 @@ def run_peer(seeds: int, env_steps: int) -> dict:
     return dict(finals=finals, compile_seconds=compile_seconds, seconds=seconds, env_steps=steps, curves=curves)
 
 
-def run_ours(seeds: int, timesteps: int, recurrent: bool) -> dict:
-    trainer = make_trainer(timesteps, recurrent=recurrent, progress=False)
+def run_ours(task: str, seeds: int, timesteps: int, recurrent: bool, value_scaler: bool = True) -> dict:
+    env = make_env(task)
+    trainer = make_trainer(timesteps, recurrent=recurrent, progress=False, env=env, value_scaler=value_scaler)
     keys = jax.random.split(jax.random.key(0), seeds)
     (_, metrics), compile_seconds, seconds = timed(trainer.make_train(), keys)
     metrics = jax.device_get(metrics)
@@ -84,7 +109,7 @@ def run_ours(seeds: int, timesteps: int, recurrent: bool) -> dict:
     return dict(finals=finals, compile_seconds=compile_seconds, seconds=seconds, env_steps=steps, curves=curves)
 
 
-def plot(runs: dict, path: Path) -> None:
+def plot(runs: dict, path: Path, title: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -100,7 +125,7 @@ def plot(runs: dict, path: Path) -> None:
         axis.plot(x[window - 1 :], smooth, label=label)
     axis.set_xlabel("env steps per seed")
     axis.set_ylabel("training episode return (mean over seeds)")
-    axis.set_title("CartPole-v1 with hidden velocities")
+    axis.set_title(title)
     axis.legend()
     figure.tight_layout()
     path.parent.mkdir(exist_ok=True)
@@ -112,17 +137,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=8)
     parser.add_argument("--timesteps", type=int, default=124_928, help="steps of the 4 vectorised envs per seed")
+    parser.add_argument("--task", choices=sorted(TASKS), default="hidden-velocity-cartpole")
+    parser.add_argument("--runs", default="peer,gru,feed-forward,gru-no-scaler", help="which runs, in this order")
     args = parser.parse_args()
     env_steps = args.timesteps * NUM_ENVS
     print(
         f"jax {jax.__version__}, {jax.devices()}; {args.seeds} seeds x {env_steps:,} env steps each, one run at a time"
     )
     runs = {}
-    for label, run in (
-        ("PureJaxRL ppo_rnn.py (GRU)", lambda: run_peer(args.seeds, env_steps)),
-        ("ours PPO_RNN, shared GRU trunk", lambda: run_ours(args.seeds, args.timesteps, recurrent=True)),
-        ("ours PPO, feed-forward trunk", lambda: run_ours(args.seeds, args.timesteps, recurrent=False)),
-    ):
+    choices = {
+        "peer": ("PureJaxRL ppo_rnn.py (GRU)", lambda: run_peer(args.task, args.seeds, env_steps)),
+        "gru": ("ours PPO_RNN, shared GRU trunk", lambda: run_ours(args.task, args.seeds, args.timesteps, True)),
+        "feed-forward": (
+            "ours PPO, feed-forward trunk",
+            lambda: run_ours(args.task, args.seeds, args.timesteps, recurrent=False),
+        ),
+        "gru-no-scaler": (
+            "ours PPO_RNN, shared GRU trunk, no value scaler (as PureJaxRL)",
+            lambda: run_ours(args.task, args.seeds, args.timesteps, True, value_scaler=False),
+        ),
+    }
+    for label, run in (choices[name] for name in args.runs.split(",")):
         runs[label] = run()
         result = runs[label]
         print(
@@ -130,9 +165,8 @@ def main() -> None:
             f"last-20 return mean {np.mean(result['finals']):.1f}, worst {np.min(result['finals']):.1f}",
             flush=True,
         )
-    peer_speed = (
-        args.seeds * runs["PureJaxRL ppo_rnn.py (GRU)"]["env_steps"] / runs["PureJaxRL ppo_rnn.py (GRU)"]["seconds"]
-    )
+    peer = runs.get(choices["peer"][0])
+    peer_speed = args.seeds * peer["env_steps"] / peer["seconds"] if peer else float("nan")
     rows = []
     print()
     print("| run | env steps/s | vs PureJaxRL | last-20 return mean | worst | per seed |")
@@ -158,8 +192,12 @@ def main() -> None:
                 env_steps_per_seed=result["env_steps"],
             )
         )
-    write_results("recurrent_cartpole", {"seeds": args.seeds, "runs": rows})
-    plot(runs, HERE / "figures" / "recurrent_cartpole.png")
+    name = (
+        "recurrent_cartpole" if args.task == "hidden-velocity-cartpole" else f"recurrent_{args.task.replace('-', '_')}"
+    )
+    write_results(name, {"task": args.task, "seeds": args.seeds, "runs": rows})
+    title = {"hidden-velocity-cartpole": "CartPole-v1 with hidden velocities", "memory-chain": "MemoryChain-bsuite"}
+    plot(runs, HERE / "figures" / f"{name}.png", title[args.task])
 
 
 if __name__ == "__main__":

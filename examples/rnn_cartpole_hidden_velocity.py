@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import Any
 
 import flax.linen as nn
 import jax
@@ -36,10 +37,18 @@ WIDTH = 128
 
 
 def make_trainer(
-    timesteps: int = 124_928, recurrent: bool = True, progress: bool = True, sequence_length: int = ROLLOUTS
+    timesteps: int = 124_928,
+    recurrent: bool = True,
+    progress: bool = True,
+    sequence_length: int = ROLLOUTS,
+    env: Any = None,
+    value_scaler: bool = True,
 ) -> CompiledTrainer:
-    """``timesteps`` steps of the 4 vectorised environments (976 updates: 499,712 env steps)."""
-    env = wrap_env(hidden_velocity_cartpole("gymnax"))
+    """``timesteps`` steps of the 4 vectorised environments (976 updates: 499,712 env steps) of
+    ``env`` (a wrapped gymnax environment; the hidden-velocity CartPole by default).
+    ``value_scaler``: standardise the values and returns (skrl's ``value_preprocessor``), which
+    PureJaxRL's ppo_rnn.py does not do."""
+    env = wrap_env(hidden_velocity_cartpole("gymnax")) if env is None else env
 
     def dense(features: int, scale: float) -> nn.Dense:  # PureJaxRL's orthogonal initialisation
         return nn.Dense(features, kernel_init=nn.initializers.orthogonal(scale))
@@ -75,8 +84,8 @@ def make_trainer(
         ratio_clip=0.2,
         entropy_loss_scale=0.01,
         value_loss_scale=0.5,
-        value_preprocessor=RunningStandardScaler,
-        value_preprocessor_kwargs={"size": 1},
+        value_preprocessor=RunningStandardScaler if value_scaler else None,
+        value_preprocessor_kwargs={"size": 1} if value_scaler else {},
         experiment={"write_interval": 0, "checkpoint_interval": 0},
     )
     agent = (PPO_RNN if recurrent else PPO)(models={"policy": model, "value": model}, cfg=cfg)

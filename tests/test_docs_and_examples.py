@@ -90,3 +90,15 @@ def test_sharing_controls_example_runs_every_setting_briefly(capsys, monkeypatch
     assert stopped.endswith("| 0.000 / 0.000 |")  # the value's share of the trunk's step, first / last tenth
     assert lines[-1].startswith("greedy return (10 episodes), mean over 2 seeds: default ")
     assert image.stat().st_size > 0
+
+
+def test_rnn_example_runs_briefly_and_ends_with_its_readme_measure(capsys, monkeypatch):
+    example = load_example("rnn_cartpole_hidden_velocity")
+    monkeypatch.setattr("sys.argv", ["rnn_cartpole_hidden_velocity.py", "--seeds", "2", "--timesteps", "256"])
+    example["main"]()
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith("hidden-velocity CartPole, PPO_RNN, GRU, 1,024 env steps: last-20 return mean ")
+    assert last.endswith("over 2 seeds")
+    # the measure: at least the last 20 episodes, the latest updates first
+    metrics = {"episode_return": np.array([10.0, 30.0, 20.0]), "episodes": np.array([50, 15, 10])}
+    assert example["last_episodes_return"](metrics) == (20.0 * 10 + 30.0 * 15) / 25

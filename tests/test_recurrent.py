@@ -199,16 +199,20 @@ def replayed_kl(agent_class, model, **cfg):
     agent = agent_class(models={"policy": model, "value": model}, cfg=ppo_cfg(learning_rate=0.0, **cfg))
     trainer = CompiledTrainer(env, agent, cfg={"timesteps": 64, "num_envs": 4, "disable_progressbar": True})
     _, metrics = jax.jit(trainer.make_train())(jax.random.key(3))
-    return np.asarray(metrics["kl_divergence"]), np.asarray(metrics["episodes"])
+    return np.asarray(metrics["kl_divergence"]), np.asarray(metrics["episodes"]), metrics
 
 
 @pytest.mark.parametrize("shuffle", [True, False], ids=["shuffled", "in-order"])
 def test_sequence_minibatches_replay_the_rollout_exactly(shuffle):
     # 4 envs x 16 steps in sequences of 4: 16 sequences, 4 minibatches of 4, with CartPole episodes
     # (a random policy's last ~20 steps) ending inside them
-    kl, episodes = replayed_kl(PPO_RNN, gru_model(sequence_length=4), mini_batches=4, shuffle_minibatches=shuffle)
+    kl, episodes, metrics = replayed_kl(
+        PPO_RNN, gru_model(sequence_length=4), mini_batches=4, shuffle_minibatches=shuffle, sharing_diagnostics=True
+    )
     assert episodes.sum() > 0
     np.testing.assert_allclose(kl, 0.0, atol=1e-6)
+    # the trunk diagnostics see the GRU as the trunk both roles read
+    assert np.all(np.isfinite(metrics["trunk_gradient_cosine"]))
 
 
 def test_replaying_without_the_stored_hidden_states_would_be_seen():
@@ -220,7 +224,7 @@ def test_replaying_without_the_stored_hidden_states_would_be_seen():
                 hidden = jnp.zeros_like(hidden)
             return super().__call__(states, hidden, terminated)
 
-    kl, _ = replayed_kl(PPO_RNN, gru_model(sequence_length=4, trunk=ReplayFromZeros(8)), mini_batches=4)
+    kl, _, _ = replayed_kl(PPO_RNN, gru_model(sequence_length=4, trunk=ReplayFromZeros(8)), mini_batches=4)
     assert kl.max() > 1e-4
 
 
@@ -297,20 +301,19 @@ model = shared_model(env.observation_space, env.action_space, RecurrentTrunk(GRU
 agent = PPO_RNN(models={"policy": model, "value": model}, cfg={"rollouts": 16, "mini_batches": 2,
                 "experiment": {"directory": folder, "experiment_name": mode, "checkpoint_interval": 0, "write_interval": 0}})
 trainer = CompiledTrainer(env, agent, cfg={"timesteps": 16 * 4, "num_envs": 2, "updates_per_chunk": 2, "disable_progressbar": True})
-if mode == "whole":
+if mode == "first-process":  # the whole run, then its first half saved
     runner, _ = trainer.train(jax.random.key(0))
-elif mode == "first-half":
+    np.savez(folder + "/whole.npz", *[np.asarray(x) for x in jax.tree.leaves(runner.agent_state)])
     runner, _ = trainer.run_chunk(jax.jit(trainer.init)(jax.random.key(0)))
     trainer.save(folder + "/half.ckpt", runner)
     sys.exit(0)
-else:
-    runner, _ = trainer.train(runner=trainer.load(folder + "/half.ckpt"))
+runner, _ = trainer.train(runner=trainer.load(folder + "/half.ckpt"))
 np.savez(folder + f"/{mode}.npz", *[np.asarray(x) for x in jax.tree.leaves(runner.agent_state)])
 """
 
 
 def test_a_compiled_recurrent_run_resumed_in_a_new_process_is_bitwise_identical(tmp_path):
-    for mode in ("whole", "first-half", "second-half"):
+    for mode in ("first-process", "second-half"):
         subprocess.run([sys.executable, "-c", RESUME_SCRIPT, mode, str(tmp_path)], check=True, cwd=ROOT)
     whole, resumed = np.load(tmp_path / "whole.npz"), np.load(tmp_path / "second-half.npz")
     assert len(whole.files) == len(resumed.files) > 0  # parameters, optimizer, memory and the hidden states

@@ -53,7 +53,7 @@ class Rollout(NamedTuple):
     ``states`` ``(T, N, observation_size)``, ``actions`` ``(T, N, action_size)``, the others
     ``(T, N, 1)``; ``next_states`` ``(N, observation_size)`` follows the last step. With
     recurrent models, ``rnn`` holds each model's hidden states before every step (``{model key:
-    [(T, num_layers, N, hidden_size), ...]}``) and ``next_rnn`` the ones ``next_states`` meets
+    [(T, N, num_layers, hidden_size), ...]}``) and ``next_rnn`` the ones ``next_states`` meets
     (``{model key: [(num_layers, N, hidden_size), ...]}``).
     """
 
