@@ -7,6 +7,9 @@ compiled call (compiled first, then timed alone with ``block_until_ready``):
 - ours, PPO_RNN with a shared recurrent trunk (``examples/rnn_cartpole_hidden_velocity.py``: the same network,
   Dense(128)-ReLU -> GRU(128) -> heads Dense(128)-ReLU-Dense, and PureJaxRL's settings in skrl's cfg);
 - ours, PPO with the GRU replaced by nothing (the same embedding, heads and settings, feed-forward);
+- on request (``--runs ...,peer-replay-fixed``), PureJaxRL's script with its update replaying the episode ends
+  where its rollout had them (``--replay-resets previous`` of the peer script; PureJaxRL's own replay resets one
+  step early);
 - ours, PPO_RNN as above without the value standardisation (skrl's ``value_preprocessor``), which PureJaxRL does
   not have: the one setting in which our runs differ from PureJaxRL's (besides skrl's formulas: advantages
   standardised over the whole rollout, the value loss unclipped).
@@ -76,9 +79,10 @@ def make_env(task: str):
     return wrap_env(hidden_velocity_cartpole("gymnax"))
 
 
-def run_peer(task: str, seeds: int, env_steps: int) -> dict:
+def run_peer(task: str, seeds: int, env_steps: int, replay_previous_done: bool = False) -> dict:
     peer = load_peer()
     config = peer.default_config(TASKS[task], env_steps)
+    config["REPLAY_PREVIOUS_DONE"] = replay_previous_done
     train = peer.make_train(config)
 
     def statistics(key):
@@ -151,6 +155,10 @@ def main() -> None:
         "feed-forward": (
             "ours PPO, feed-forward trunk",
             lambda: run_ours(args.task, args.seeds, args.timesteps, recurrent=False),
+        ),
+        "peer-replay-fixed": (
+            "PureJaxRL ppo_rnn.py, replay resets where the rollout did (--replay-resets previous)",
+            lambda: run_peer(args.task, args.seeds, env_steps, replay_previous_done=True),
         ),
         "gru-no-scaler": (
             "ours PPO_RNN, shared GRU trunk, no value scaler (as PureJaxRL)",

@@ -205,9 +205,7 @@ def replayed_kl(agent_class, model, **cfg):
 def test_sequence_minibatches_replay_the_rollout_exactly():
     # 4 envs x 16 steps in sequences of 4: 16 sequences, 4 minibatches of 4, with CartPole episodes
     # (a random policy's last ~20 steps) ending inside them
-    kl, episodes, metrics = replayed_kl(
-        PPO_RNN, gru_model(sequence_length=4), mini_batches=4, sharing_diagnostics=True
-    )
+    kl, episodes, metrics = replayed_kl(PPO_RNN, gru_model(sequence_length=4), mini_batches=4, sharing_diagnostics=True)
     assert episodes.sum() > 0
     np.testing.assert_allclose(kl, 0.0, atol=1e-6)
     # the trunk diagnostics see the GRU as the trunk both roles read

@@ -35,6 +35,11 @@ Shims for the dev venv (gymnax 1.0.1, flax 0.12.8, jax 0.10.2, no distrax), each
    flax's initializer under ``jax.custom_batching.sequential_vmap``: the same values (checked: identical to
    flax's per seed), one unbatched QR per seed; it is also passed as the GRU's ``recurrent_kernel_init``
    (flax's default there).
+Not a shim, and off by default: ``--replay-resets previous``. PureJaxRL's rollout resets the GRU before step t where
+step t-1 ended an episode (``last_done``), but its update replays each trajectory with ``traj_batch.done``, the
+done of step t itself, so the replay resets one step early, before the last step of every episode (the same
+misalignment LARG/jax-aht fixed in its PR #115; PureJaxRL's issue #23 asked about it). The flag stores the
+rollout's ``last_done`` in the ``Transition`` and replays with it; everything else is unchanged.
 Not shims: ``jax.tree_util.tree_map`` (which ppo_rnn.py uses) still exists in jax 0.10.2 (``jax.tree.map`` here is the
 same call); ``TOTAL_TIMESTEPS`` comes from ``--total-timesteps`` as an int (PureJaxRL's 5e5 float also works).
 
@@ -165,6 +170,7 @@ class Transition(NamedTuple):
     log_prob: jnp.ndarray
     obs: jnp.ndarray
     info: Any
+    last_done: jnp.ndarray  # not PureJaxRL's: the reset the rollout used, for --replay-resets previous
 
 
 def make_train(config):
@@ -221,7 +227,7 @@ def make_train(config):
                     rng_step, env_state, action, env_params
                 )
                 done = jnp.logical_or(terminated, truncated)  # shim 1
-                transition = Transition(done, action, value, reward, log_prob, last_obs, info)
+                transition = Transition(done, action, value, reward, log_prob, last_obs, info, last_done)
                 runner_state = (train_state, env_state, obsv, done, hstate, rng)
                 return runner_state, transition
 
@@ -258,7 +264,10 @@ def make_train(config):
                     init_hstate, traj_batch, advantages, targets = batch_info
 
                     def _loss_fn(params, init_hstate, traj_batch, gae, targets):
-                        _, pi, value = network.apply(params, init_hstate[0], (traj_batch.obs, traj_batch.done))
+                        # PureJaxRL replays with the step's own done (resetting before the last step of each
+                        # episode, where the rollout reset after it); --replay-resets previous uses the rollout's
+                        resets = traj_batch.last_done if config.get("REPLAY_PREVIOUS_DONE") else traj_batch.done
+                        _, pi, value = network.apply(params, init_hstate[0], (traj_batch.obs, resets))
                         log_prob = pi.log_prob(traj_batch.action)
 
                         value_pred_clipped = traj_batch.value + (value - traj_batch.value).clip(
@@ -361,9 +370,16 @@ def main():
     parser.add_argument("--seeds", type=int, default=8)
     parser.add_argument("--total-timesteps", type=int, default=500_000, help="env steps per seed (all envs)")
     parser.add_argument("--seed", type=int, default=0, help="base key: jax.random.split(PRNGKey(seed), seeds)")
+    parser.add_argument(
+        "--replay-resets",
+        choices=("own", "previous"),
+        default="own",
+        help="own: PureJaxRL as it is; previous: the update resets where the rollout did (a fix, not PureJaxRL's)",
+    )
     args = parser.parse_args()
 
     config = default_config(args.env, args.total_timesteps)
+    config["REPLAY_PREVIOUS_DONE"] = args.replay_resets == "previous"
     train = make_train(config)
     env_steps = config["NUM_UPDATES"] * config["NUM_STEPS"] * config["NUM_ENVS"]
     if env_steps < 1:
