@@ -78,6 +78,7 @@ def test_off_policy_examples_run_briefly():
     assert returns.shape == (2,) and np.all(returns >= 1)  # whole episodes, each at least one step
 
 
+@pytest.mark.slow  # 4 settings compiled: ~80 s on this CPU; `python -m pytest -m slow` runs it
 def test_sharing_controls_example_runs_every_setting_briefly(capsys, monkeypatch, tmp_path):
     example = load_example("sharing_controls")
     image = tmp_path / "diagnostics.png"

@@ -12,6 +12,9 @@ import pytest
 
 from tests.notebooks import cell_text, cell_with, code_cells, execute_notebook
 
+# executes the whole notebook (~60 s on this CPU): `python -m pytest -m slow` runs it
+pytestmark = pytest.mark.slow
+
 nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("scipy")
 
