@@ -70,8 +70,7 @@ def rnn_specs(models: ActorCritic) -> dict[str, tuple[int, Any]]:
     acting, ``num_layers * hidden_size`` floats per environment."""
     specs = {}
     for name in models.recurrent_names:
-        model = models.policy if name == "policy" else models.value
-        for index, (layers, hidden) in enumerate(model.recurrent_sizes()):
+        for index, (layers, hidden) in enumerate(models.model(name).recurrent_sizes()):
             specs[f"rnn_{name}_{index}"] = (layers * hidden, jnp.float32)
     return specs
 

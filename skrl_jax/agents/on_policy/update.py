@@ -165,27 +165,26 @@ class ActorCritic:
         shapes = jax.eval_shape(lambda key: self.init(key, self.extra_inputs), jax.random.key(0))
         return {model: {name: model for name in shapes[model]} for model in self.names}
 
+    def model(self, name: str) -> Model:
+        """The model under the key ``name`` ("policy" or "value")."""
+        return self.policy if name == "policy" else self.value
+
     @functools.cached_property
     def recurrent_names(self) -> tuple[str, ...]:
         """The model keys (of ``names``) whose model is recurrent (``get_specification()["rnn"]``)."""
-        models = {"policy": self.policy, "value": self.value}
-        return tuple(name for name in self.names if models[name].recurrent_sizes())
+        return tuple(name for name in self.names if self.model(name).recurrent_sizes())
 
     @property
     def sequence_length(self) -> int:
         """The length of the training sequences: the policy's ``sequence_length`` (the value's when
         only the value is recurrent), as skrl's PPO_RNN reads it; 1 for feed-forward models."""
-        if not self.recurrent_names:
-            return 1
-        model = self.policy if self.policy.recurrent_sizes() else self.value
-        return model.rnn_sequence_length()
+        return self.model(self.recurrent_names[0]).rnn_sequence_length() if self.recurrent_names else 1
 
     def initial_carry(self, num_envs: int) -> dict[str, list[jax.Array]] | None:
         """Zero hidden states of every recurrent model for ``num_envs`` environments (None if none is)."""
         if not self.recurrent_names:
             return None
-        models = {"policy": self.policy, "value": self.value}
-        return {name: models[name].rnn_initial_states(num_envs) for name in self.recurrent_names}
+        return {name: self.model(name).rnn_initial_states(num_envs) for name in self.recurrent_names}
 
     def trunk_mask(self, params: dict[str, Any]) -> dict[str, Any]:
         """``params`` with True on the trunk's leaves."""
@@ -231,7 +230,7 @@ class ActorCritic:
         return policy, value[0], entropy, next_rnn
 
     def _returned_rnn(self, name: str, outputs: Any) -> list[jax.Array]:
-        model = self.policy if name == "policy" else self.value
+        model = self.model(name)
         returned = outputs.get("rnn") if isinstance(outputs, Mapping) else None
         if returned is None or len(returned) != len(model.recurrent_sizes()):
             raise ValueError(
