@@ -369,13 +369,21 @@ def test_single_mixin_model_answers_any_role():
     )
 
 
-def test_override_of_act_must_forward_params_and_key():
-    class Legacy(SharedModel):
+def test_an_act_override_that_does_not_forward_params_and_key_still_gets_them():
+    class Legacy(SharedModel):  # skrl's own override: act(self, inputs, role), nothing passed on
         def act(self, inputs, role):
-            return GaussianMixin.act(self, inputs, role)
+            if role == "policy":
+                return GaussianMixin.act(self, inputs, role)
+            return DeterministicMixin.act(self, inputs, role)
 
-    with pytest.raises(TypeError, match=r"act\(self, inputs, role, \*\*kwargs\)"):
-        Legacy(PENDULUM_OBSERVATION, PENDULUM_ACTION)
+    model = Legacy(PENDULUM_OBSERVATION, PENDULUM_ACTION)
+    reference = SharedModel(PENDULUM_OBSERVATION, PENDULUM_ACTION)
+    params = reference.init(jax.random.key(0))
+    obs = observations()
+    expected = reference.act({"states": obs}, "policy", params=params, key=jax.random.key(4))
+    chex.assert_trees_all_close(model.act({"states": obs}, "policy", params=params, key=jax.random.key(4)), expected)
+    jitted = jax.jit(lambda p, k: model.act({"states": obs}, "policy", params=p, key=k))
+    chex.assert_trees_all_close(jitted(params, jax.random.key(4)), expected)
 
 
 # --- inputs and spaces ---------------------------------------------------------------------
@@ -533,7 +541,9 @@ def test_compute_returning_the_wrong_tuple(pendulum):
 
     model = Wrong(PENDULUM_OBSERVATION, PENDULUM_ACTION)
     params = model.init(jax.random.key(0))
-    with pytest.raises(ValueError, match=r"must return \(mean_actions, log_std, outputs\), got a tuple of 2"):
+    with pytest.raises(
+        ValueError, match=r"must return \(mean_actions, log_std, outputs\) \(skrl 1.4\), got a tuple of 2"
+    ):
         model.act(observations(), "policy", params=params, key=jax.random.key(0))
 
 

@@ -8,6 +8,7 @@ user's layers and the joint-call memo (``module.py``).
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -24,6 +25,8 @@ from skrl_jax.utils.spaces import check_space, compute_space_size
 from skrl_jax.utils.validation import describe, raise_if_not_finite
 
 Role = str | tuple[str, ...]
+SKRL_APIS = ("1.4", "2.x")
+NOT_GIVEN: Any = object()  # state_space not passed: a skrl 1.4 model
 
 
 class _JointPass(NamedTuple):
@@ -44,6 +47,16 @@ def _cast_floating(tree: Any, dtype: Any) -> Any:
 
 def _is_traced(tree: Any) -> bool:
     return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(tree))
+
+
+def act_triple(result: tuple) -> tuple[Any, Any, Any]:
+    """``(actions, log_prob, outputs)`` from what a model's ``act`` returned: skrl 1.4's triple as it
+    is, or 2.x's ``(actions, outputs)`` with ``outputs.get("log_prob")`` (None for a deterministic
+    role). The agents read every model through it, whichever API the model was built with."""
+    if len(result) == 3:
+        return result
+    actions, outputs = result
+    return actions, outputs.get("log_prob"), outputs
 
 
 def check_key(key: Any, where: str) -> None:
@@ -99,14 +112,26 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
         if user_act is None or cls.__module__.startswith("skrl_jax.models."):
             return
 
+        parameters = inspect.signature(user_act).parameters.values()
+        takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+        accepted = {name for name in ("params", "key") if takes_any or name in {p.name for p in parameters}}
+
         # A user's act dispatches single roles (skrl's `if role == "policy"`); a tuple of
-        # roles is a joint call that the mixins answer, so it never reaches that code.
+        # roles is a joint call that the mixins answer, so it never reaches that code. An
+        # override written as skrl's, act(self, inputs, role), does not pass params and key on:
+        # the mixin's act it calls takes them from here, so the call stays pure.
         @functools.wraps(user_act)
-        def act(self, inputs, role="", *args, **kwargs):
+        def act(self, inputs, role="", *args, params=None, key=None, **kwargs):
             if isinstance(role, tuple):
-                return Model.joint_act(self, inputs, role, params=kwargs.get("params"), key=kwargs.get("key"))
+                return Model.joint_act(self, inputs, role, params=params, key=key)
             self._check_roles((role,))
-            result = user_act(self, inputs, role, *args, **kwargs)
+            given = {"params": params, "key": key}
+            kwargs.update({name: value for name, value in given.items() if name in accepted})
+            self._forwarded.append((params, key))
+            try:
+                result = user_act(self, inputs, *args, role=role, **kwargs)
+            finally:
+                self._forwarded.pop()
             if result is None:
                 raise ValueError(
                     f"{type(self).__name__}.act(inputs, role={role!r}) returned None: act has no branch for it"
@@ -117,18 +142,42 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
 
     def __init__(
         self,
-        observation_space: Any,
-        action_space: Any,
+        observation_space: Any = None,
+        action_space: Any = None,
         device: Any = None,
         parameter_init: str | None = None,
+        *,
+        state_space: Any = NOT_GIVEN,
+        skrl_api: str | None = None,
         **kwargs: Any,
     ) -> None:
         """``parameter_init``: ``"flax"`` or ``"pytorch"`` (PyTorch's Dense / Conv initialisation, for
-        a model ported from skrl torch); by default ``skrl_jax.config.set_parameter_init``'s choice."""
+        a model ported from skrl torch); by default ``skrl_jax.config.set_parameter_init``'s choice.
+
+        A model is a skrl 2.x model when built the 2.x way, with ``state_space=`` (the privileged
+        state's space, ``None`` when the environment has none), or with ``skrl_api="2.x"``. Then
+        ``compute`` reads ``inputs["observations"]`` and ``inputs["states"]`` (privileged),
+        ``act`` returns ``(actions, outputs)`` with ``outputs["log_prob"]``, and a Gaussian's
+        ``compute`` returns ``mean_actions, {"log_std": ...}``. Otherwise (``skrl_api="1.4"``, the
+        default) it is skrl 1.4's: ``inputs["states"]`` and ``(actions, log_prob, outputs)``.
+        """
+        if skrl_api is None:
+            skrl_api = "1.4" if state_space is NOT_GIVEN else "2.x"
+        if skrl_api not in SKRL_APIS:
+            raise ValueError(f"{type(self).__name__}: skrl_api must be one of {SKRL_APIS}, got {skrl_api!r}")
+        if observation_space is None:
+            raise TypeError(
+                f"{type(self).__name__}: Model.__init__ needs the observation space (observation_space=env.observation_space)"
+            )
         check_space(observation_space, "observation space")
         if action_space is not None:
             check_space(action_space, "action space")
+        state_space = None if state_space is NOT_GIVEN else state_space
+        if state_space is not None:
+            check_space(state_space, "state space")
+        self.skrl_api = skrl_api
         self.observation_space = observation_space
+        self.state_space = state_space
         self.action_space = action_space
         self.device = device
         self.parameter_init = check_parameter_init(
@@ -136,6 +185,8 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
         )
         self.num_observations = compute_space_size(observation_space)
         self.num_actions = compute_space_size(action_space)
+        self.num_states = compute_space_size(state_space)
+        self.training = False
         self.observation_size = compute_space_size(observation_space, occupied_size=True)
         self._params_binding: tuple[Callable[[], Any], Callable[[Any], None]] | None = None
         self._params: Any = None
@@ -145,6 +196,7 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
         self._eager_key = jax.random.key(0)
         self._eager_calls = 0
         self._eager_act = None
+        self._forwarded: list[tuple[Any, Any]] = []  # (params, key) of the calls of a user's act override
 
     # --- what the user writes -----------------------------------------------------------
 
@@ -175,9 +227,7 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
         roles = tuple(roles) if roles is not None else self._default_roles()
         self._check_roles(roles)
         sample_key, params_key, compute_key = jax.random.split(key, 3)
-        if inputs is None or (
-            isinstance(inputs, Mapping) and "states" not in inputs and not self._is_observation_dict(inputs)
-        ):
+        if inputs is None or (isinstance(inputs, Mapping) and not self._has_observations(inputs)):
             inputs = {**self.sample_inputs(sample_key), **(inputs or {})}
         elif self.recurrent_sizes() and not (isinstance(inputs, Mapping) and "rnn" in inputs):
             inputs = inputs if isinstance(inputs, Mapping) else {"states": inputs}
@@ -258,6 +308,10 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
         """
         return self._act_as(None, inputs, role, params, key)
 
+    def enable_training_mode(self, enabled: bool = True) -> None:
+        """skrl 2.x's switch of ``self.training`` (read by a user's ``compute``, e.g. for dropout)."""
+        self.training = bool(enabled)
+
     def get_entropy(self, outputs: Any, role: str = "") -> jax.Array:
         """Entropy of the role's distribution, from the ``outputs`` dict that ``act`` returned
         (or, as skrl's JAX backend, from ``stddev`` / logits arrays)."""
@@ -268,6 +322,10 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
     def _act_as(self, mixin: type | None, inputs: Any, role: Role, params: Any, key: jax.Array | None) -> Any:
         if isinstance(role, tuple):
             return self.joint_act(inputs, role, params=params, key=key)
+        if self._forwarded:
+            forwarded_params, forwarded_key = self._forwarded[-1]
+            params = forwarded_params if params is None else params
+            key = forwarded_key if key is None else key
         if key is not None:
             check_key(key, f"{type(self).__name__}.act")
         spec = self._spec_for(role, mixin)
@@ -275,7 +333,15 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
             return self._act_eagerly(inputs, role, params, key)
         inputs, key = self._split_compute_key(self._prepare_inputs(inputs), key)
         output = self.apply(params, inputs, role)
-        return spec.mixin._distribution(self, spec, output, inputs, role, key)
+        return self._act_result(spec.mixin._distribution(self, spec, output, inputs, role, key))
+
+    def _act_result(self, result: tuple) -> tuple:
+        """skrl 1.4's ``(actions, log_prob, outputs)``, or 2.x's ``(actions, outputs)`` with
+        ``outputs["log_prob"]`` (left out for a deterministic role, as skrl 2.x)."""
+        if self.skrl_api != "2.x":
+            return result
+        actions, log_prob, outputs = result
+        return actions, dict(outputs) if log_prob is None else {**outputs, "log_prob": log_prob}
 
     @staticmethod
     def _split_compute_key(inputs: dict[str, Any], key: jax.Array | None) -> tuple[dict[str, Any], jax.Array | None]:
@@ -328,7 +394,14 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
         if compute_dtype is None:
             outputs = self.apply(params, inputs, roles)
         else:
-            cast_inputs = {**inputs, "states": inputs["states"].astype(compute_dtype)}
+            cast_inputs = {
+                **inputs,
+                **{
+                    name: inputs[name].astype(compute_dtype)
+                    for name in ("states", "privileged_states")
+                    if name in inputs
+                },
+            }
             outputs = self.apply(_cast_floating(params, compute_dtype), cast_inputs, roles)
             outputs = _cast_floating(outputs, jnp.float32)
         previous, self._joint = self._joint, _JointPass(params, inputs, outputs)

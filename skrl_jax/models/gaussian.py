@@ -16,12 +16,66 @@ from skrl_jax.models.mixin import Mixin, action_bounds, check_output_shape, requ
 
 class GaussianConfig(NamedTuple):
     clip_actions: bool
-    actions_low: np.ndarray | None
+    actions_low: np.ndarray | None  # the Box bounds when clip_actions or clip_mean_actions
     actions_high: np.ndarray | None
     clip_log_std: bool
     min_log_std: float
     max_log_std: float
     reduction: str
+    clip_mean_actions: bool = False
+
+
+def gaussian_config(
+    model: Any,
+    mixin: str,
+    clip_actions: bool,
+    clip_mean_actions: bool,
+    clip_log_std: bool,
+    min_log_std: float,
+    max_log_std: float,
+    reduction: str,
+) -> GaussianConfig:
+    """The settings of a Gaussian role, the action bounds read once when anything clips to them."""
+    require_action_space(model, (spaces.Box,), mixin)
+    low, high = action_bounds(model, bool(clip_actions or clip_mean_actions), mixin)
+    return GaussianConfig(
+        bool(clip_actions),
+        low,
+        high,
+        bool(clip_log_std),
+        float(min_log_std),
+        float(max_log_std),
+        reduction,
+        bool(clip_mean_actions),
+    )
+
+
+def unpack_gaussian_output(model: Any, output: Any, mixin: str, role: str) -> tuple[Any, Any, dict]:
+    """``(mean_actions, log_std, outputs)`` from ``compute``: skrl 1.4's triple, or 2.x's
+    ``mean_actions, {"log_std": ..., ...}`` for a 2.x model."""
+    if getattr(model, "skrl_api", "1.4") != "2.x":
+        if isinstance(output, tuple) and len(output) == 2 and isinstance(output[1], Mapping) and "log_std" in output[1]:
+            raise ValueError(
+                f'{mixin}: compute(inputs, role={role!r}) returned skrl 2.x\'s mean_actions, {{"log_std": ...}} but '
+                f"{type(model).__name__} is a skrl 1.4 model, whose compute returns (mean_actions, log_std, outputs): "
+                "build it the 2.x way (Model.__init__(self, observation_space=..., state_space=..., action_space=...))"
+            )
+        return unpack_output(output, 3, mixin, "(mean_actions, log_std, outputs) (skrl 1.4)", role)
+    mean, outputs = unpack_output(output, 2, mixin, 'mean_actions, {"log_std": log_std, ...} (skrl 2.x)', role)
+    if not isinstance(outputs, Mapping) or "log_std" not in outputs:
+        got = f"a dict with keys {sorted(outputs)}" if isinstance(outputs, Mapping) else type(outputs).__name__
+        raise ValueError(
+            f'{mixin}: compute(inputs, role={role!r}) must return mean_actions, {{"log_std": log_std, ...}} '
+            f"(skrl 2.x), got {got} as the second item"
+        )
+    outputs = dict(outputs)
+    return mean, outputs.pop("log_std"), outputs
+
+
+def clip_mean(config: GaussianConfig, mean: jax.Array) -> jax.Array:
+    if config.clip_mean_actions:
+        return jnp.clip(mean, config.actions_low, config.actions_high)
+    return mean
 
 
 def clip_log_std(config: Any, log_std: jax.Array) -> jax.Array:
@@ -74,8 +128,11 @@ class GaussianMixin(Mixin):
     shape ``(..., num_actions)`` and ``log_std`` broadcastable to it (often a parameter of
     shape ``(num_actions,)``).
 
+    A skrl 2.x model's ``compute`` returns ``mean_actions, {"log_std": log_std, ...}`` instead.
+
     Args:
         clip_actions: clip sampled actions to the action space's bounds.
+        clip_mean_actions: clip ``mean_actions`` to the bounds before sampling (skrl 2.x's).
         clip_log_std: clip ``log_std`` to ``[min_log_std, max_log_std]``.
         min_log_std: lower bound of ``log_std``.
         max_log_std: upper bound of ``log_std``.
@@ -92,17 +149,17 @@ class GaussianMixin(Mixin):
         max_log_std: float = 2,
         reduction: str = "sum",
         role: str = "",
+        clip_mean_actions: bool = False,
     ) -> None:
-        require_action_space(self, (spaces.Box,), "GaussianMixin")
         check_reduction(reduction, "GaussianMixin")
-        low, high = action_bounds(self, clip_actions, "GaussianMixin")
-        config = GaussianConfig(
-            bool(clip_actions), low, high, bool(clip_log_std), float(min_log_std), float(max_log_std), reduction
+        config = gaussian_config(
+            self, "GaussianMixin", clip_actions, clip_mean_actions, clip_log_std, min_log_std, max_log_std, reduction
         )
         self._register_role(GaussianMixin, role, config)
 
     def act(self, inputs: Any, role: str = "", params: Any = None, key: jax.Array | None = None) -> Any:
-        """``(actions, log_prob, outputs)``; ``outputs`` adds ``mean_actions``, ``log_std``, ``stddev``.
+        """``(actions, log_prob, outputs)``; ``outputs`` adds ``mean_actions``, ``log_std``, ``stddev``
+        (a 2.x model: ``(actions, outputs)``, ``outputs["log_prob"]`` too).
 
         ``actions``: ``(..., num_actions)``; ``log_prob``: ``(..., 1)`` (``(..., num_actions)``
         with ``reduction="none"``), of ``inputs["taken_actions"]`` when given, else of ``actions``.
@@ -115,11 +172,12 @@ class GaussianMixin(Mixin):
 
     @staticmethod
     def _distribution(model: Any, spec: Any, output: Any, inputs: dict, role: str, key: jax.Array | None) -> tuple:
-        mean, log_std, outputs = unpack_output(output, 3, "GaussianMixin", "(mean_actions, log_std, outputs)", role)
+        mean, log_std, outputs = unpack_gaussian_output(model, output, "GaussianMixin", role)
         config: GaussianConfig = spec.config
         check_output_shape(
             model, mean, model.num_actions, "mean_actions", "GaussianMixin", role, inputs, model.action_space
         )
+        mean = clip_mean(config, mean)
         log_std = clip_log_std(config, check_log_std(model, mean, log_std, "GaussianMixin", role))
         taken_actions = check_continuous_taken_actions(model, inputs, mean, "GaussianMixin", role)
         actions = normal_sample(key, mean, log_std)

@@ -1,4 +1,10 @@
-"""Input handling of a ``Model``: skrl's inputs dict with ``states`` in the flat layout, and sampled example inputs."""
+"""Input handling of a ``Model``: skrl's inputs dict with the observations in the flat layout, and sampled example inputs.
+
+skrl 1.4 and 2.x name the observation differently: 1.4's ``inputs["states"]`` is 2.x's
+``inputs["observations"]``, and 2.x's ``inputs["states"]`` is the environment's privileged state.
+Inside, every call uses one layout, 1.4's (what the agents pass): ``"states"`` holds the
+observations and ``"privileged_states"`` the 2.x states. A 2.x model's ``compute`` sees 2.x's names.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 from gymnasium import spaces
 
-from skrl_jax.utils.spaces import dict_entries_message, flatten_sample, sample_space
+from skrl_jax.utils.spaces import compute_space_size, dict_entries_message, flatten_sample, sample_space
 
 
 def describe_space(space: Any) -> str:
@@ -23,17 +29,24 @@ class ObservationInputs:
 
     observation_space: Any
     observation_size: int
+    state_space: Any
+    skrl_api: str
 
     def _prepare_inputs(self, inputs: Any) -> dict[str, Any]:
-        """skrl's inputs dict with ``states`` as a float array of shape ``(..., observation_size)``."""
+        """skrl's inputs dict with ``states`` as a float array of shape ``(..., observation_size)``
+        (and, from a 2.x call, the privileged ``states`` as ``privileged_states``)."""
+        if isinstance(inputs, Mapping) and self.skrl_api == "2.x" and "observations" in inputs:
+            inputs = self._from_2x_layout(inputs)
         if isinstance(inputs, Mapping) and not self._is_observation_dict(inputs):
             if "states" not in inputs:
                 space = self.observation_space
                 if isinstance(space, spaces.Dict) and set(inputs) & set(space.spaces):
                     # a Dict observation as gymnasium gives it, with entries missing or unknown
                     raise KeyError(dict_entries_message(space, inputs, type(self).__name__))
+                expected = "'observations'" if self.skrl_api == "2.x" else "'states'"
                 raise KeyError(
-                    f"inputs has no 'states' entry (keys: {sorted(inputs)}); pass {{'states': observations}}"
+                    f"inputs has no {expected} entry (keys: {sorted(inputs)}); pass {{{expected}: observations}}"
+                    + self._other_api_hint(inputs)
                 )
             inputs = dict(inputs)
         else:
@@ -64,9 +77,58 @@ class ObservationInputs:
         if not floating:
             states = jnp.asarray(states, dtype=jnp.float32)
         inputs["states"] = states
+        if inputs.get("privileged_states") is not None:
+            inputs["privileged_states"] = self._check_privileged_states(inputs["privileged_states"], states)
         if self.recurrent_sizes():
             self._check_rnn_inputs(inputs)
         return inputs
+
+    # --- skrl 2.x: observations and privileged states ---------------------------------------
+
+    def _from_2x_layout(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        """2.x's ``{"observations": o, "states": s, ...}`` in the inside layout."""
+        inside = {name: value for name, value in inputs.items() if name not in ("observations", "states")}
+        inside["states"] = inputs["observations"]
+        if inputs.get("states") is not None:
+            inside["privileged_states"] = inputs["states"]
+        return inside
+
+    def compute_inputs(self, inputs: Mapping[str, Any]) -> Mapping[str, Any]:
+        """What the user's ``compute`` reads: the inside layout for a 1.4 model; 2.x's names for a
+        2.x model (``observations``, and ``states``: the privileged state or None). The arrays are
+        the same objects, so a trunk both roles call on ``inputs["observations"]`` runs once."""
+        if self.skrl_api != "2.x":
+            return inputs
+        view = {name: value for name, value in inputs.items() if name not in ("states", "privileged_states")}
+        view["observations"] = inputs["states"]
+        view["states"] = inputs.get("privileged_states")
+        return view
+
+    def _check_privileged_states(self, privileged: Any, observations: jax.Array) -> jax.Array:
+        name = type(self).__name__
+        if self.state_space is None:
+            raise ValueError(
+                f"{name} got privileged states (skrl 2.x's inputs['states']) but was built with state_space=None: "
+                "pass the environment's state_space to Model.__init__"
+            )
+        privileged = jnp.asarray(privileged)
+        size = compute_space_size(self.state_space, occupied_size=True)
+        if privileged.ndim == 0 or privileged.shape[-1] != size or privileged.shape[:-1] != observations.shape[:-1]:
+            raise ValueError(
+                f"{name} expected states (privileged) of shape ({', '.join(map(str, observations.shape[:-1]))}"
+                f"{', ' if observations.ndim > 1 else ''}{size}) for {describe_space(self.state_space)}, got shape "
+                f"{tuple(privileged.shape)}"
+            )
+        return privileged if jnp.issubdtype(privileged.dtype, jnp.floating) else privileged.astype(jnp.float32)
+
+    def _other_api_hint(self, inputs: Mapping[str, Any]) -> str:
+        if self.skrl_api != "2.x" and "observations" in inputs:
+            return (
+                f": {type(self).__name__} is a skrl 1.4 model, whose observations are inputs['states']; build it the "
+                "2.x way (Model.__init__(self, observation_space=..., state_space=..., action_space=...)) to pass "
+                "inputs['observations']"
+            )
+        return ""
 
     # --- recurrent models (skrl's get_specification()["rnn"]) ---------------------------------
 
@@ -141,6 +203,12 @@ class ObservationInputs:
             )
         raise ValueError(f"{name}: inputs['rnn'] and inputs['states'] do not fit: expected {problem}")
 
+    def _has_observations(self, inputs: Mapping) -> bool:
+        """Whether ``inputs`` holds the observations (else: entries added to sampled ones)."""
+        if self.skrl_api != "2.x" and "observations" in inputs and "states" not in inputs:
+            raise KeyError(f"inputs has no 'states' entry (keys: {sorted(inputs)})" + self._other_api_hint(inputs))
+        return "states" in inputs or "observations" in inputs or self._is_observation_dict(inputs)
+
     def _is_observation_dict(self, inputs: Mapping) -> bool:
         space = self.observation_space
         return isinstance(space, spaces.Dict) and "states" not in inputs and set(inputs) == set(space.spaces)
@@ -152,6 +220,10 @@ class ObservationInputs:
         states_key, actions_key = jax.random.split(key)
         sample = sample_space(self.observation_space, states_key, batch_shape)
         inputs = {"states": flatten_sample(self.observation_space, sample)}
+        if self.state_space is not None:
+            privileged_key = jax.random.fold_in(states_key, 1)
+            privileged = sample_space(self.state_space, privileged_key, batch_shape)
+            inputs["privileged_states"] = jnp.asarray(flatten_sample(self.state_space, privileged), jnp.float32)
         if self.recurrent_sizes():
             inputs["rnn"] = self.rnn_initial_states(int(np.prod(batch_shape)))
             inputs["states"] = inputs["states"].reshape(-1, inputs["states"].shape[-1])

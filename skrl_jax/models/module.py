@@ -59,6 +59,7 @@ class ModelModule(nn.Module):
 
     def compute_role(self, inputs: dict, role: str) -> Any:
         cls = type(self.skrl_model)
+        inputs = self.skrl_model.compute_inputs(inputs)
         if defines(cls, "compute"):
             return cls.compute(self, inputs, role)
         if defines(cls, "__call__"):

@@ -7,19 +7,32 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-from gymnasium import spaces
 
 from skrl_jax.models.distributions import normal_entropy, normal_log_prob, normal_sample
-from skrl_jax.models.gaussian import GaussianConfig, check_continuous_taken_actions, check_log_std, clip_log_std
-from skrl_jax.models.mixin import Mixin, action_bounds, check_output_shape, require_action_space, unpack_output
+from skrl_jax.models.gaussian import (
+    check_continuous_taken_actions,
+    check_log_std,
+    clip_log_std,
+    clip_mean,
+    gaussian_config,
+    unpack_gaussian_output,
+)
+from skrl_jax.models.mixin import Mixin, check_output_shape
+
+
+def _log_scale(model: Any, log_std: jax.Array) -> jax.Array:
+    """The log standard deviation of each action: skrl 1.4's ``scale_tril = diag(exp(log_std) ** 2)``
+    makes it ``2 * log_std``; skrl 2.x's ``diag(exp(log_std))`` makes it ``log_std``."""
+    return log_std if getattr(model, "skrl_api", "1.4") == "2.x" else 2.0 * log_std
 
 
 class MultivariateGaussianMixin(Mixin):
     """skrl's ``MultivariateGaussianMixin``: ``compute`` returns ``(mean_actions, log_std, outputs)``.
 
-    skrl builds the distribution with ``scale_tril = diag(exp(log_std) ** 2)``, so each
+    skrl 1.4 builds the distribution with ``scale_tril = diag(exp(log_std) ** 2)``, so each
     action's standard deviation is ``exp(2 * log_std)``; this port keeps that formula (and
-    reports it as ``outputs["stddev"]``) so that skrl-trained parameters mean the same.
+    reports it as ``outputs["stddev"]``) so that skrl-trained parameters mean the same. skrl 2.x
+    uses ``diag(exp(log_std))``, and so does a 2.x model here.
     ``log_prob`` is the joint log-density, shape ``(..., 1)``; the entropy has shape ``(...)``.
     """
 
@@ -30,11 +43,11 @@ class MultivariateGaussianMixin(Mixin):
         min_log_std: float = -20,
         max_log_std: float = 2,
         role: str = "",
+        clip_mean_actions: bool = False,
     ) -> None:
-        require_action_space(self, (spaces.Box,), "MultivariateGaussianMixin")
-        low, high = action_bounds(self, clip_actions, "MultivariateGaussianMixin")
-        config = GaussianConfig(
-            bool(clip_actions), low, high, bool(clip_log_std), float(min_log_std), float(max_log_std), "sum"
+        mixin = "MultivariateGaussianMixin"
+        config = gaussian_config(
+            self, mixin, clip_actions, clip_mean_actions, clip_log_std, min_log_std, max_log_std, "sum"
         )
         self._register_role(MultivariateGaussianMixin, role, config)
 
@@ -48,14 +61,13 @@ class MultivariateGaussianMixin(Mixin):
 
     @staticmethod
     def _distribution(model: Any, spec: Any, output: Any, inputs: dict, role: str, key: jax.Array | None) -> tuple:
-        mean, log_std, outputs = unpack_output(
-            output, 3, "MultivariateGaussianMixin", "(mean_actions, log_std, outputs)", role
-        )
         mixin = "MultivariateGaussianMixin"
+        mean, log_std, outputs = unpack_gaussian_output(model, output, mixin, role)
         check_output_shape(model, mean, model.num_actions, "mean_actions", mixin, role, inputs, model.action_space)
+        mean = clip_mean(spec.config, mean)
         log_std = clip_log_std(spec.config, check_log_std(model, mean, log_std, mixin, role))
         taken_actions = check_continuous_taken_actions(model, inputs, mean, mixin, role)
-        log_scale = 2.0 * log_std
+        log_scale = _log_scale(model, log_std)
         actions = normal_sample(key, mean, log_scale)
         if spec.config.clip_actions:
             actions = jnp.clip(actions, spec.config.actions_low, spec.config.actions_high)
@@ -69,5 +81,5 @@ class MultivariateGaussianMixin(Mixin):
     def _entropy(model: Any, spec: Any, outputs: Any, role: str) -> jax.Array:
         if not isinstance(outputs, Mapping):
             raise TypeError("MultivariateGaussianMixin.get_entropy takes the outputs dict returned by act")
-        log_scale = jnp.broadcast_to(2.0 * outputs["log_std"], outputs["mean_actions"].shape)
+        log_scale = jnp.broadcast_to(_log_scale(model, outputs["log_std"]), outputs["mean_actions"].shape)
         return jnp.sum(normal_entropy(log_scale), axis=-1)

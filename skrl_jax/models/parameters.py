@@ -44,9 +44,20 @@ class ParameterStore:
             f"the parameters of {type(self).__name__} are held by an agent that does not accept new ones"
         )
 
-    def init_state_dict(self, role: str = "", inputs: Any = None, key: jax.Array | None = None) -> ParameterStore:
-        """Initialise ``self.params`` (skrl's name); ``role`` is accepted for compatibility and
-        every declared role is initialised. Returns the model."""
+    def init_state_dict(self, *args: Any, role: str = "", inputs: Any = None, key: jax.Array | None = None) -> Any:
+        """Initialise ``self.params`` (skrl's name): skrl 1.4's ``init_state_dict(role, inputs={}, key=None)``
+        or 2.x's ``init_state_dict(inputs={}, *, role="", key=None)``. ``role`` is accepted for
+        compatibility and every declared role is initialised. Returns the model."""
+        for value in args:
+            if isinstance(value, str):
+                role = value
+            elif isinstance(value, Mapping) or value is None:
+                inputs = value
+            else:
+                key = value
+        if role:
+            self._check_roles((role,))
+        inputs = inputs or None
         key = jax.random.key(0) if key is None else key
         self.params = self.init(key, inputs)
         self._eager_key = jax.random.fold_in(key, 1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -35,14 +34,6 @@ class RoleRegistry:
                     f"role {role!r} of {type(self).__name__} is declared by both {spec.mixin.__name__} and {mixin.__name__}"
                 )
         self._role_specs.append(RoleSpec(role, mixin, config))
-        if self._overrides_act():
-            parameters = inspect.signature(type(self).act).parameters.values()
-            names = {p.name for p in parameters}
-            if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters) and not {"params", "key"} <= names:
-                raise TypeError(
-                    f"{type(self).__name__}.act overrides Model.act but does not accept params and key: "
-                    "define it as act(self, inputs, role, **kwargs) and pass **kwargs on to the mixin's act"
-                )
 
     @property
     def roles(self) -> tuple[str, ...]:

@@ -15,6 +15,7 @@ from typing import Any
 import jax
 
 from skrl_jax.models import Model
+from skrl_jax.models.base import act_triple
 
 
 def role_of(name: str) -> str:
@@ -66,7 +67,7 @@ class ModelSet:
             outputs = model.joint_act(
                 inputs, roles, params=params[stored_key], key=group_key, compute_dtype=compute_dtype
             )
-            results.update({name: outputs[role] for name, role in zip(members, roles)})
+            results.update({name: act_triple(outputs[role]) for name, role in zip(members, roles)})
         return results
 
 

@@ -31,6 +31,7 @@ from skrl_jax.agents.sharing import (
     trunk_diagnostics,
 )
 from skrl_jax.models import Model
+from skrl_jax.models.base import act_triple
 from skrl_jax.resources.preprocessors import RunningStandardScaler, ScalerState, scaler_update
 from skrl_jax.resources.schedulers import KLAdaptiveLR
 
@@ -214,7 +215,7 @@ class ActorCritic:
             both = self.policy.joint_act(
                 inputs_of("policy"), ("policy", "value"), params=params["policy"], key=sample_key, compute_dtype=dtype
             )
-            policy, value = both["policy"], both["value"]
+            policy, value = act_triple(both["policy"]), act_triple(both["value"])
         else:
             policy = self.policy.joint_act(
                 inputs_of("policy"), ("policy",), params=params["policy"], key=sample_key, compute_dtype=dtype
@@ -222,6 +223,7 @@ class ActorCritic:
             value = self.value.joint_act(
                 inputs_of("value"), ("value",), params=params["value"], key=None, compute_dtype=dtype
             )["value"]
+            policy, value = act_triple(policy), act_triple(value)
         entropy = self.policy.get_entropy(policy[2], "policy") if with_entropy else None
         next_rnn = None
         if self.recurrent_names:
