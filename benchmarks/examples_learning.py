@@ -34,13 +34,24 @@ EXAMPLES = {
     "dqn_cartpole": (["--settings", "tuned"], 475.0, "host-greedy"),
     "compiled_cartpole": ([], 475.0, "vmapped"),
     "compiled_pendulum": ([], -200.0, "vmapped"),
+    # skrl 2.x's scripts beside 1.4's (README, "skrl 1.4 or 2.x")
+    "skrl2_pendulum_ppo_port": ([], -200.0, "host"),
+    "skrl_shared_cartpole_ppo": ([], 475.0, "host"),
+    "skrl2_shared_cartpole_ppo": ([], 475.0, "host"),
+    "skrl_shared_cartpole_ppo_compiled": (["--compiled"], 475.0, "host"),
+    "skrl2_shared_cartpole_ppo_compiled": (["--compiled"], 475.0, "host"),
 }
+
+
+def script_of(name: str) -> str:
+    """The example file a row runs (a ``_compiled`` row runs its script with ``--compiled``)."""
+    return name.removesuffix("_compiled")
 
 
 def run(script: str, arguments: list[str]) -> tuple[str, float]:
     start = time.perf_counter()
     completed = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / f"{script}.py"), *arguments],
+        [sys.executable, str(ROOT / "examples" / f"{script_of(script)}.py"), *arguments],
         capture_output=True,
         text=True,
         check=True,
@@ -85,7 +96,7 @@ def main() -> None:
     print("| --- | --- | --- | --- | --- | --- |")
     for name, figure in figures.items():
         per_seed = ", ".join(f"{value:.1f}" for value in figure["finals"])
-        command = " ".join([f"{name}.py", *figure["arguments"]])
+        command = " ".join([f"{script_of(name)}.py", *figure["arguments"]])
         print(
             f"| `{command}` | {figure['bar']:g} | {figure['seeds_at_bar']} | {figure['mean']:.1f} | "
             f"{figure['worst']:.1f} | {per_seed} |"

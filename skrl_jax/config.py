@@ -3,20 +3,26 @@ randomness, and the parameter initialisation scheme of models created afterwards
 
 from __future__ import annotations
 
-import jax
+import os
+
+from jax import Array
+from jax import random as jax_random
 
 _seed = 0
 _seed_was_set = False
 _parameter_init = "flax"
 
 
-def set_seed(seed: int = 0) -> int:
-    """Seed the default keys of models and agents created afterwards (skrl's ``set_seed``).
+def set_seed(seed: int | None = 0) -> int:
+    """Seed the default keys of models and agents created afterwards (skrl's ``set_seed``); with
+    ``None``, a seed drawn from the operating system (as skrl), which is returned.
 
     The first ``reset()`` of an environment wrapped by ``wrap_env`` afterwards (a trainer's
     first reset) is also seeded with it, so two runs with the same seed give the same returns.
     """
     global _seed, _seed_was_set
+    if seed is None:
+        seed = int.from_bytes(os.urandom(4), "little") & 0x7FFFFFFF
     _seed = int(seed)
     _seed_was_set = True
     return _seed
@@ -27,9 +33,9 @@ def get_seed() -> int | None:
     return _seed if _seed_was_set else None
 
 
-def default_key(stream: int = 0) -> jax.Array:
+def default_key(stream: int = 0) -> Array:
     """A key derived from the global seed; ``stream`` separates independent users of it."""
-    return jax.random.fold_in(jax.random.key(_seed), stream)
+    return jax_random.fold_in(jax_random.key(_seed), stream)
 
 
 def set_parameter_init(scheme: str = "flax") -> str:
@@ -67,3 +73,31 @@ def set_debug_nans(enabled: bool = True) -> bool:
 def debug_nans() -> bool:
     """Whether ``set_debug_nans(True)`` is on."""
     return _debug_nans
+
+
+class JaxSettings:
+    """skrl's ``config.jax``, so that a skrl script's settings lines run unchanged: ``backend``
+    ("numpy" or "jax") is accepted and has no effect (arrays here are JAX arrays, on JAX's default
+    ``device``); ``key`` is the key derived from ``set_seed``'s seed."""
+
+    def __init__(self) -> None:
+        self._backend = "jax"
+        self.device = None
+        self.is_distributed = False
+
+    @property
+    def backend(self) -> str:
+        return self._backend
+
+    @backend.setter
+    def backend(self, value: str) -> None:
+        if value not in ("numpy", "jax"):
+            raise ValueError(f'config.jax.backend must be "numpy" or "jax" (as skrl), got {value!r}')
+        self._backend = value
+
+    @property
+    def key(self) -> Array:
+        return default_key(0)
+
+
+jax = JaxSettings()  # skrl's `config.jax` (this module imports from the jax package by other names)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import collections
 import copy
+import dataclasses
 import datetime
 import difflib
+import inspect
 import math
 import os
 from collections.abc import Mapping
@@ -17,7 +19,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from skrl_jax import config as library_config
+from skrl_jax.agents.configs import AgentCfg, check_no_2x_keys, internal_config, make_cfg
 from skrl_jax.agents.core import AgentFunctions, AgentState, Transition
+from skrl_jax.models.base import NOT_GIVEN
 from skrl_jax.utils.spaces import compute_space_size
 from skrl_jax.utils.validation import Factory, Keywords, Number, check_config, raise_if_not_finite
 
@@ -82,6 +86,25 @@ AGENT_CFG_RULES = {
 }
 
 
+def _signature(function: Any) -> inspect.Signature:
+    return inspect.signature(function)
+
+
+# skrl's act / record_transition: 1.4's positional form and 2.x's keywords
+API_SIGNATURES = {
+    ("act", "1.4"): _signature(lambda states, timestep, timesteps, deterministic=False: None),
+    ("act", "2.x"): _signature(lambda observations, states=None, *, timestep, timesteps, deterministic=False: None),
+    ("record_transition", "1.4"): _signature(
+        lambda states, actions, rewards, next_states, terminated, truncated, infos, timestep, timesteps: None
+    ),
+    ("record_transition", "2.x"): _signature(
+        lambda *, observations, states=None, actions, rewards, next_observations, next_states=None, terminated, truncated, infos, timestep, timesteps: (
+            None
+        )  # noqa: E501
+    ),
+}
+
+
 def merge_config(defaults: Mapping[str, Any], cfg: Mapping[str, Any] | None, owner: str) -> dict[str, Any]:
     """``defaults`` updated with ``cfg``; a key ``defaults`` does not have is a typo and an error."""
     merged = copy.deepcopy(dict(defaults))
@@ -111,6 +134,7 @@ class Agent:
     """
 
     default_config: Mapping[str, Any] = {}  # skrl's cfg dict: its keys are the only ones accepted
+    config_class: type | None = None  # skrl 2.x's dataclass (PPO_CFG, ...); None: 1.4's API only
     required_models: tuple[str, ...] = ()  # model keys that must be given
 
     def __init__(
@@ -120,8 +144,12 @@ class Agent:
         observation_space: Any = None,
         action_space: Any = None,
         device: Any = None,
-        cfg: Mapping[str, Any] | None = None,
+        cfg: Any = None,
+        *,
+        state_space: Any = NOT_GIVEN,
     ) -> None:
+        """skrl 1.4's ``(models, memory, observation_space, action_space, device, cfg)``, or 2.x's keywords
+        with ``state_space=`` and a ``*_CFG`` (or a dict of its keys): see ``skrl_api``."""
         name = type(self).__name__
         missing = [key for key in self.required_models if models.get(key) is None]
         if missing:
@@ -129,11 +157,16 @@ class Agent:
                 f"{name} needs models {list(self.required_models)}; missing {missing} (got {sorted(models)})"
             )
         self.models = dict(models)
+        for key, model in self.models.items():
+            if hasattr(model, "name_roles"):  # mixins declared without role=, as skrl's examples do
+                model.name_roles([key.removeprefix("target_")])
         self.memory = memory[0] if isinstance(memory, (tuple, list)) else memory
         self.observation_space = observation_space
         self.action_space = action_space
+        self.state_space = None if state_space is NOT_GIVEN else state_space
         self.device = device
-        self.cfg = merge_config(self.default_config, cfg, name) if self.default_config else dict(cfg or {})
+        self.skrl_api = self._choose_api(cfg, state_space is not NOT_GIVEN)
+        self.cfg = self._internal_config(cfg)
         check_config(self.cfg, AGENT_CFG_RULES, name)
         experiment = self.cfg.get("experiment", {})
         if experiment.get("wandb"):
@@ -160,6 +193,44 @@ class Agent:
         self._track_timesteps: collections.deque = collections.deque(maxlen=100)
         self._cumulative_rewards: np.ndarray | None = None
         self._cumulative_timesteps: np.ndarray | None = None
+
+    def _choose_api(self, cfg: Any, state_space_given: bool) -> str:
+        """skrl 2.x's API when the agent is built the 2.x way: a ``*_CFG`` object, ``state_space=``, or
+        models built the 2.x way; 1.4's otherwise."""
+        name = type(self).__name__
+        two = [model for model in self.models.values() if getattr(model, "skrl_api", "1.4") == "2.x"]
+        if isinstance(cfg, AgentCfg) or state_space_given or two:
+            if self.config_class is None:
+                raise NotImplementedError(
+                    f"{name} has skrl 1.4's API only in this version (no 2.x configuration yet): build it as "
+                    f"{name}(models=..., memory=..., observation_space=..., action_space=..., cfg={{1.4 keys}})"
+                    + (", with models built the 1.4 way (Model.__init__ without state_space=)" if two else "")
+                )
+            if cfg is not None and not isinstance(cfg, (Mapping, self.config_class)):
+                raise TypeError(
+                    f"{name}: cfg must be a {self.config_class.__name__} or a dict of its keys, got {type(cfg).__name__}"
+                )
+            return "2.x"
+        return "1.4"
+
+    def _internal_config(self, cfg: Any) -> dict[str, Any]:
+        """The 1.4-shaped dict every agent reads (``agents/configs.py`` translates a 2.x one)."""
+        name = type(self).__name__
+        if self.skrl_api == "2.x":
+            if not isinstance(cfg, AgentCfg):
+                cfg = make_cfg(self.config_class, cfg or {}, name)
+            cfg.expand()
+            model_ids = [id(model) for model in self.models.values() if model is not None]
+            cfg = internal_config(cfg, name, shared=len(set(model_ids)) < len(model_ids))
+            return merge_config(self.default_config, cfg, name)
+        if not isinstance(cfg, Mapping | None):
+            raise TypeError(f"{name}: cfg must be a dict of skrl 1.4's keys, got {type(cfg).__name__}")
+        check_no_2x_keys(cfg or {}, name, "no state_space= and models built without it")
+        return merge_config(self.default_config, cfg, name) if self.default_config else dict(cfg or {})
+
+    def enable_training_mode(self, enabled: bool = True) -> None:
+        """skrl 2.x's name for ``set_mode("train" if enabled else "eval")``."""
+        self.set_mode("train" if enabled else "eval")
 
     @property
     def state(self) -> AgentState | None:
@@ -219,6 +290,8 @@ class Agent:
         tenth (checkpoints) of the trainer's ``timesteps``; 0 turns them off), build the pure
         functions and the first state (from the parameters the models hold, fresh ones otherwise).
         Calling it again keeps the state."""
+        if dataclasses.is_dataclass(trainer_cfg):
+            trainer_cfg = dataclasses.asdict(trainer_cfg)  # skrl 2.x's trainers pass their cfg object
         self.trainer_cfg = dict(trainer_cfg or {})
         experiment = dict(self.cfg.get("experiment", {}))
         timesteps = int(self.trainer_cfg.get("timesteps", 0))
@@ -309,11 +382,55 @@ class Agent:
         if self._state is None:
             raise RuntimeError(f"call {type(self).__name__}.init() before {what}")
 
-    def act(self, states: Any, timestep: int, timesteps: int, deterministic: bool = False) -> tuple[Any, Any, dict]:
-        """skrl's ``(actions, log_prob, outputs)`` from one compiled call (``deterministic``: the greedy action).
+    def act(self, *args: Any, **kwargs: Any) -> tuple:
+        """skrl's ``act``, in the agent's API (``skrl_api``), from one compiled call:
 
-        The transition recorded at the previous step is written to the memory in that same call.
+        - 1.4: ``act(states, timestep, timesteps, deterministic=False) -> (actions, log_prob, outputs)``;
+        - 2.x: ``act(observations, states, *, timestep, timesteps, deterministic=False) -> (actions,
+          outputs)`` with ``outputs["log_prob"]``; ``states`` (privileged) must be None here.
+
+        ``deterministic`` (not skrl's) gives the greedy action. The transition recorded at the
+        previous step is written to the memory in that same call.
         """
+        arguments = self._bind_api_call("act", args, kwargs)
+        if self.skrl_api == "2.x":
+            self._refuse_privileged_states(arguments.pop("states"), "act")
+            actions, log_prob, outputs = self._act_step(**arguments)
+            return actions, outputs if log_prob is None else {**outputs, "log_prob": log_prob}
+        return self._act_step(**arguments)
+
+    def _bind_api_call(self, method: str, args: tuple, kwargs: dict) -> dict[str, Any]:
+        """The arguments of a call to ``act`` / ``record_transition`` by the signature of the agent's API,
+        with 1.4's ``states`` as ``observations``; an error names the signature and the API."""
+        signature = API_SIGNATURES[(method, self.skrl_api)]
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as error:
+            other = "1.4" if self.skrl_api == "2.x" else "2.x"
+            raise TypeError(
+                f"{type(self).__name__}.{method}{signature}: {error} (this agent is built the skrl {self.skrl_api} "
+                f"way; {method}{API_SIGNATURES[(method, other)]} is skrl {other}'s)"
+            ) from None
+        bound.apply_defaults()
+        arguments = dict(bound.arguments)
+        if self.skrl_api == "1.4":
+            arguments["observations"] = arguments.pop("states")
+            if "next_states" in arguments:
+                arguments["next_observations"] = arguments.pop("next_states")
+        return arguments
+
+    def _refuse_privileged_states(self, states: Any, method: str) -> None:
+        if states is not None:
+            raise NotImplementedError(
+                f"{type(self).__name__}.{method}: got privileged states (skrl 2.x's states), which this agent does "
+                "not record yet; pass states=None (a gymnasium environment has none)"
+            )
+
+    def _act_step(
+        self, observations: Any, timestep: int, timesteps: int, deterministic: bool = False
+    ) -> tuple[Any, Any, dict]:
+        """skrl 1.4's ``(actions, log_prob, outputs)`` for the observations (what the trainers call)."""
+        states = observations
         self._require_init("act()")
         self._check_host_arrays(timestep, records=not deterministic, observations=states)
         act_key, _ = self._keys()
@@ -328,23 +445,37 @@ class Agent:
             self._state = state._replace(memory=memory, carry=carry)
         return actions, self._extras.get("log_prob"), self._extras.get("outputs", {})
 
-    def record_transition(
+    def record_transition(self, *args: Any, **kwargs: Any) -> None:
+        """Track episode statistics and record the transition into the memory, in the agent's API:
+
+        - 1.4: ``record_transition(states, actions, rewards, next_states, terminated, truncated, infos,
+          timestep, timesteps)``;
+        - 2.x: keywords ``observations, states, actions, rewards, next_observations, next_states,
+          terminated, truncated, infos, timestep, timesteps`` (``states``, ``next_states``: None here).
+
+        The write happens in the next ``act`` call's compiled call (one call per step), or as
+        soon as the state is read (``agent.state``, ``memory.state``, an update, a checkpoint).
+        """
+        arguments = self._bind_api_call("record_transition", args, kwargs)
+        if self.skrl_api == "2.x":
+            self._refuse_privileged_states(arguments.pop("states"), "record_transition")
+            self._refuse_privileged_states(arguments.pop("next_states"), "record_transition")
+        self._record_step(**arguments)
+
+    def _record_step(
         self,
-        states: Any,
+        observations: Any,
         actions: Any,
         rewards: Any,
-        next_states: Any,
+        next_observations: Any,
         terminated: Any,
         truncated: Any,
         infos: Any,
         timestep: int,
         timesteps: int,
     ) -> None:
-        """Track episode statistics and record the transition into the memory.
-
-        The write happens in the next ``act`` call's compiled call (one call per step), or as
-        soon as the state is read (``agent.state``, ``memory.state``, an update, a checkpoint).
-        """
+        """Record a transition of observations (what the trainers call)."""
+        states, next_states = observations, next_observations
         self._check_host_arrays(timestep, observations=states, rewards=rewards, next_observations=next_states)
         self.track_episodes(rewards, terminated, truncated, timestep)
         if self.memory is None:

@@ -47,6 +47,7 @@ class GymnasiumWrapper:
         check_space(self.observation_space, "observation space")
         check_space(self.action_space, "action space")
         self.device = None
+        self.state_space = None  # skrl 2.x's privileged state: gymnasium environments have none
         self._was_reset = False
 
     @staticmethod
@@ -123,6 +124,10 @@ class GymnasiumWrapper:
             truncated.reshape(self.num_envs, 1),
         )
         return next_states, rewards, terminated, truncated, infos
+
+    def state(self) -> None:
+        """skrl 2.x's privileged state of the environments: None (gymnasium has none)."""
+        return None
 
     def render(self, *args: Any, **kwargs: Any) -> Any:
         return self._env.render(*args, **kwargs)

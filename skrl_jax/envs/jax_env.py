@@ -38,6 +38,8 @@ class JaxEnv:
 
     observation_space: gymnasium.Space
     action_space: gymnasium.Space
+    state_space: gymnasium.Space | None = None  # skrl 2.x's privileged state: none here
+    device: Any = None  # skrl's env.device: JAX's default device
 
     def reset_env(self, key: jax.Array) -> tuple[jax.Array, Any]:
         raise NotImplementedError

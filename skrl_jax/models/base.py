@@ -29,6 +29,11 @@ SKRL_APIS = ("1.4", "2.x")
 NOT_GIVEN: Any = object()  # state_space not passed: a skrl 1.4 model
 
 
+class _ActProbe(Exception):  # noqa: N818 (not an error: name_roles's answer)
+    def __init__(self, mixin: type | None) -> None:
+        self.mixin = mixin
+
+
 class _JointPass(NamedTuple):
     """The outputs of one joint forward pass, handed to the per-role ``act`` calls that follow it."""
 
@@ -196,6 +201,7 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
         self._eager_key = jax.random.key(0)
         self._eager_calls = 0
         self._eager_act = None
+        self._probing = False  # name_roles is asking the act override which mixin a role goes to
         self._forwarded: list[tuple[Any, Any]] = []  # (params, key) of the calls of a user's act override
 
     # --- what the user writes -----------------------------------------------------------
@@ -319,7 +325,34 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
 
     # --- dispatch to the mixins -----------------------------------------------------------
 
+    def name_roles(self, names: Sequence[str]) -> None:
+        """Name the mixins declared without ``role=`` by what the model's ``act`` override sends each
+        of ``names`` to (skrl's examples declare ``GaussianMixin.__init__(self)`` and
+        ``DeterministicMixin.__init__(self)`` and dispatch ``if role == "policy"`` in ``act``). The
+        agents call it with their model keys; a model with named roles is left as it is."""
+        if not self._overrides_act() or all(spec.role for spec in self._role_specs):
+            return
+        for name in names:
+            if name in self.roles:
+                continue
+            self._probing = True
+            try:
+                type(self).act(self, {}, role=name)
+                mixin = None
+            except _ActProbe as probe:
+                mixin = probe.mixin
+            except Exception:  # an act that does not get as far as a mixin for this name
+                mixin = None
+            finally:
+                self._probing = False
+            for index, spec in enumerate(self._role_specs):
+                if spec.mixin is mixin and not spec.role:
+                    self._role_specs[index] = spec._replace(role=name)
+                    break
+
     def _act_as(self, mixin: type | None, inputs: Any, role: Role, params: Any, key: jax.Array | None) -> Any:
+        if self._probing:
+            raise _ActProbe(mixin)
         if isinstance(role, tuple):
             return self.joint_act(inputs, role, params=params, key=key)
         if self._forwarded:

@@ -12,6 +12,7 @@ vectorised environment, as skrl's trainers do: the run sees ``timesteps * num_en
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sys
 import warnings
@@ -45,6 +46,13 @@ COMPILED_TRAINER_DEFAULT_CONFIG = {
     "updates_per_chunk": None,
     "disable_progressbar": False,
     "devices": None,
+    # skrl's SequentialTrainer keys, accepted so that a script's trainer cfg can be given as it is;
+    # a compiled run never renders nor closes a host environment, and its metrics are its info
+    "headless": True,
+    "render_interval": 1,
+    "close_environment_at_exit": True,
+    "environment_info": "episode",
+    "stochastic_evaluation": False,
 }
 
 
@@ -91,6 +99,8 @@ class CompiledTrainer:
     """
 
     def __init__(self, env: JaxEnv, agents: Agent | list[Agent], cfg: Mapping[str, Any] | None = None):
+        if dataclasses.is_dataclass(cfg):
+            cfg = dataclasses.asdict(cfg)  # skrl 2.x's trainer cfg object
         self.cfg = merge_config(COMPILED_TRAINER_DEFAULT_CONFIG, cfg, "CompiledTrainer")
         agent = agents[0] if isinstance(agents, (list, tuple)) else agents
         if not isinstance(agent, Agent):

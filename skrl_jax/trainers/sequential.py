@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -16,11 +17,25 @@ from skrl_jax.utils.validation import check_positive_int
 SEQUENTIAL_TRAINER_DEFAULT_CONFIG = {
     "timesteps": 100000,
     "headless": False,
+    "render_interval": 1,  # skrl 2.x's
     "disable_progressbar": False,
     "close_environment_at_exit": True,
     "environment_info": "episode",
     "stochastic_evaluation": False,
 }
+
+
+@dataclasses.dataclass(kw_only=True)
+class SequentialTrainerCfg:
+    """skrl 2.x's trainer configuration (the same keys as the 1.4 dict, plus ``render_interval``)."""
+
+    timesteps: int = 100000
+    headless: bool = False
+    render_interval: int = 1
+    disable_progressbar: bool | None = False
+    close_environment_at_exit: bool = True
+    environment_info: str = "episode"
+    stochastic_evaluation: bool = False
 
 
 class SequentialTrainer:
@@ -34,14 +49,22 @@ class SequentialTrainer:
         env: Any,
         agents: Agent | list[Agent],
         agents_scope: list[int] | None = None,
-        cfg: Mapping[str, Any] | None = None,
+        cfg: Mapping[str, Any] | SequentialTrainerCfg | None = None,
+        *,
+        scopes: list[int] | None = None,
     ):
+        """skrl 1.4's ``(env, agents, agents_scope=None, cfg=None)`` or 2.x's keywords ``(*, env, agents,
+        scopes=None, cfg=SequentialTrainerCfg | dict)``."""
         if isinstance(agents_scope, Mapping):
             # skrl's signature is (env, agents, agents_scope=None, cfg=None): a cfg passed third lands here
             raise TypeError(
                 f"SequentialTrainer(env, agents, agents_scope=None, cfg=None): agents_scope got a dict "
                 f"{agents_scope!r}; pass the trainer's configuration as cfg={agents_scope!r}"
             )
+        if agents_scope and scopes:
+            raise TypeError("SequentialTrainer: give agents_scope (skrl 1.4) or scopes (skrl 2.x), not both")
+        if dataclasses.is_dataclass(cfg):
+            cfg = dataclasses.asdict(cfg)
         self.cfg = merge_config(SEQUENTIAL_TRAINER_DEFAULT_CONFIG, cfg, "SequentialTrainer")
         if isinstance(agents, (list, tuple)):
             if len(agents) != 1:
@@ -99,10 +122,10 @@ class SequentialTrainer:
         try:
             for timestep in progress:
                 agent.pre_interaction(timestep, self.timesteps)
-                actions = agent.act(states, timestep, self.timesteps)[0]
+                actions = agent._act_step(states, timestep, self.timesteps)[0]
                 next_states, rewards, terminated, truncated, infos = self.env.step(actions)
                 self._render()
-                agent.record_transition(
+                agent._record_step(
                     states, actions, rewards, next_states, terminated, truncated, infos, timestep, self.timesteps
                 )
                 self._track_environment_info(infos)
@@ -135,7 +158,7 @@ class SequentialTrainer:
         states, _ = self.env.reset()
         greedy = not self.cfg["stochastic_evaluation"]
         for timestep in self._progress("eval"):
-            actions = agent.act(states, timestep, self.timesteps, deterministic=greedy)[0]
+            actions = agent._act_step(states, timestep, self.timesteps, deterministic=greedy)[0]
             next_states, rewards, terminated, truncated, infos = self.env.step(actions)
             self._render()
             agent.track_episodes(rewards, terminated, truncated, timestep)

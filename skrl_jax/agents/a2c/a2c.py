@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from skrl_jax.agents.a2c.losses import a2c_loss
+from skrl_jax.agents.configs import A2C_CFG
 from skrl_jax.agents.on_policy.agent import OnPolicyAgent
 from skrl_jax.agents.ppo.ppo import EXPERIMENT_DEFAULT_CONFIG
 
@@ -38,6 +39,7 @@ class A2C(OnPolicyAgent):
     """Advantage Actor-Critic with skrl's configuration keys, defaults and formulas."""
 
     default_config = A2C_DEFAULT_CONFIG
+    config_class = A2C_CFG
     loss_function = staticmethod(a2c_loss)
     learning_epochs_key = None
 

@@ -14,6 +14,7 @@ from skrl_jax.agents.on_policy.functions import make_on_policy_functions, rnn_sp
 from skrl_jax.agents.on_policy.update import ActorCritic, LossFunction, OnPolicyConfig, make_gradients
 from skrl_jax.agents.sharing import check_group_scales
 from skrl_jax.models import Model
+from skrl_jax.models.base import NOT_GIVEN
 from skrl_jax.utils.spaces import compute_space_size
 
 
@@ -43,10 +44,12 @@ class OnPolicyAgent(Agent):
         observation_space: Any = None,
         action_space: Any = None,
         device: Any = None,
-        cfg: Mapping[str, Any] | None = None,
+        cfg: Any = None,
+        *,
+        state_space: Any = NOT_GIVEN,
     ) -> None:
         name = type(self).__name__
-        super().__init__(models, memory, observation_space, action_space, device, cfg)
+        super().__init__(models, memory, observation_space, action_space, device, cfg, state_space=state_space)
         cfg = self.cfg
         self.policy: Model = models["policy"]
         self.value: Model = models["value"]

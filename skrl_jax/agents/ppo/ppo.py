@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from skrl_jax.agents.configs import PPO_CFG
 from skrl_jax.agents.on_policy.agent import OnPolicyAgent
 from skrl_jax.agents.ppo.losses import PPOLossSettings, ppo_loss
 
@@ -56,6 +57,7 @@ class PPO(OnPolicyAgent):
     """Proximal Policy Optimization with skrl's configuration keys, defaults and formulas."""
 
     default_config = PPO_DEFAULT_CONFIG
+    config_class = PPO_CFG
     loss_function = staticmethod(ppo_loss)
 
     def loss_settings(self, cfg: Mapping[str, Any]) -> PPOLossSettings:

@@ -7,6 +7,7 @@ policy's ``compute`` uses them to perturb its mean, e.g.
 
 from __future__ import annotations
 
+from skrl_jax.agents.configs import RPO_CFG
 from skrl_jax.agents.ppo.ppo import PPO, PPO_DEFAULT_CONFIG
 
 RPO_DEFAULT_CONFIG = {
@@ -28,6 +29,7 @@ class RPO(PPO):
     """Robust Policy Optimization with skrl's configuration keys and defaults."""
 
     default_config = RPO_DEFAULT_CONFIG
+    config_class = RPO_CFG
     uses_alpha = True
 
 

@@ -1,0 +1,208 @@
+"""skrl 2.x's dataclass configurations beside 1.4's dicts, and the one place that maps between them.
+
+Inside, every agent reads a dict with skrl 1.4's keys (``PPO_DEFAULT_CONFIG``'s). An agent built
+the 2.x way (a ``PPO_CFG``, ``state_space=``, or 2.x models) takes 2.x's configuration (a
+``PPO_CFG`` or a dict of its keys, with 2.x's defaults) and this module translates it:
+
+========================================  ======================================================
+skrl 1.4 (dict)                           skrl 2.x (``*_CFG``)
+========================================  ======================================================
+``lambda``                                ``gae_lambda``
+``state_preprocessor`` (observations)     ``observation_preprocessor``
+(none)                                    ``state_preprocessor`` (the privileged state)
+``clip_predicted_values`` + ``value_clip``  ``value_clip`` (clipping when > 0)
+``value_loss_scale`` = 1.0                ``value_loss_scale`` = 2.5
+``random_timesteps``, ``learning_starts``   (gone from PPO, A2C, RPO)
+``learning_rate``                         ``learning_rate``: a float or (policy, value)
+========================================  ======================================================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+# skrl 1.4's name -> 2.x's
+RENAMED_IN_2X = {
+    "lambda": "gae_lambda",
+    "state_preprocessor": "observation_preprocessor",
+    "state_preprocessor_kwargs": "observation_preprocessor_kwargs",
+}
+GONE_IN_2X = {
+    "clip_predicted_values": "skrl 2.x clips the predicted values whenever value_clip > 0",
+    "random_timesteps": "skrl 2.x's on-policy agents have no random_timesteps",
+    "learning_starts": "skrl 2.x's on-policy agents have no learning_starts",
+}
+# 2.x's name -> 1.4's (the inside names); of these, a 1.4-style call refuses all but state_preprocessor
+RENAMED_BACK = {new: old for old, new in RENAMED_IN_2X.items()}
+
+
+@dataclasses.dataclass(kw_only=True)
+class ExperimentCfg:
+    """skrl 2.x's experiment settings (skrl 1.4's ``cfg["experiment"]`` dict)."""
+
+    directory: str = ""
+    experiment_name: str = ""
+    write_interval: int | Literal["auto"] = "auto"
+    checkpoint_interval: int | Literal["auto"] = "auto"
+    store_separately: bool = False
+    wandb: bool = False
+    wandb_kwargs: dict = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(kw_only=True)
+class AgentCfg:
+    """Base of the agents' 2.x configurations."""
+
+    experiment: ExperimentCfg = dataclasses.field(default_factory=ExperimentCfg)
+
+    def expand(self) -> None:
+        """skrl's hook, called by the agent: a dict ``experiment`` becomes an ``ExperimentCfg``."""
+        if isinstance(self.experiment, Mapping):
+            self.experiment = make_cfg(ExperimentCfg, self.experiment, "experiment")
+
+    def validate(self) -> bool:
+        return True
+
+
+@dataclasses.dataclass(kw_only=True)
+class _OnPolicyCfg(AgentCfg):
+    rollouts: int = 16
+    mini_batches: int = 2
+    discount_factor: float = 0.99
+    gae_lambda: float = 0.95
+    learning_rate: float | tuple[float, float] = 1e-3
+    learning_rate_scheduler: Any = None
+    learning_rate_scheduler_kwargs: dict | tuple[dict, dict] = dataclasses.field(default_factory=dict)
+    observation_preprocessor: Any = None
+    observation_preprocessor_kwargs: dict = dataclasses.field(default_factory=dict)
+    state_preprocessor: Any = None
+    state_preprocessor_kwargs: dict = dataclasses.field(default_factory=dict)
+    value_preprocessor: Any = None
+    value_preprocessor_kwargs: dict = dataclasses.field(default_factory=dict)
+    grad_norm_clip: float = 0.5
+    entropy_loss_scale: float = 0.0
+    time_limit_bootstrap: bool = False
+    rewards_shaper: Callable | None = None
+    # not skrl keys (the README documents them): as in the 1.4 dicts
+    mixed_precision: bool = False
+    shuffle_minibatches: bool = True
+    role_learning_rate_scale: dict | None = None
+    trunk_value_loss_scale: float | None = None
+    sharing_diagnostics: bool = False
+
+
+@dataclasses.dataclass(kw_only=True)
+class PPO_CFG(_OnPolicyCfg):  # noqa: N801 (skrl's name)
+    """skrl 2.x's PPO configuration (skrl 2.1.1's fields and defaults, and this library's own keys)."""
+
+    learning_epochs: int = 8
+    ratio_clip: float = 0.2
+    value_clip: float = 0.2
+    value_loss_scale: float = 2.5
+    kl_threshold: float = 0.0
+
+
+@dataclasses.dataclass(kw_only=True)
+class RPO_CFG(PPO_CFG):  # noqa: N801 (skrl's name)
+    """skrl 2.x's RPO configuration."""
+
+    alpha: float = 0.5
+
+
+@dataclasses.dataclass(kw_only=True)
+class A2C_CFG(_OnPolicyCfg):  # noqa: N801 (skrl's name)
+    """skrl 2.x's A2C configuration."""
+
+    mini_batches: int = 1
+
+
+def make_cfg(cls: type, values: Mapping[str, Any], owner: str) -> Any:
+    """``cls(**values)``, with an error naming a 1.4 key's 2.x name, or the closest known key."""
+    known = [field.name for field in dataclasses.fields(cls)]
+    for key in values:
+        if key in known:
+            continue
+        if key in RENAMED_IN_2X:
+            raise KeyError(f"{owner}: cfg key {key!r} is {RENAMED_IN_2X[key]!r} in skrl 2.x ({cls.__name__})")
+        if key in GONE_IN_2X:
+            raise KeyError(f"{owner}: cfg key {key!r} is skrl 1.4's: {GONE_IN_2X[key]} ({cls.__name__})")
+        close = difflib.get_close_matches(key, known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {sorted(known)}"
+        raise KeyError(f"unknown {owner} cfg key {key!r} ({cls.__name__}){hint}")
+    cfg = cls(**values)
+    if hasattr(cfg, "expand"):
+        cfg.expand()
+    return cfg
+
+
+def check_no_2x_keys(cfg: Mapping[str, Any], owner: str, why: str) -> None:
+    """A dict given to an agent built the skrl 1.4 way must not hold a key only 2.x has."""
+    for key in cfg:
+        if key in RENAMED_BACK:
+            raise KeyError(
+                f"{owner}: cfg key {key!r} is skrl 2.x's name for 1.4's {RENAMED_BACK[key]!r}, but this {owner} is "
+                f"built the skrl 1.4 way ({why}): use {RENAMED_BACK[key]!r}, or build it the 2.x way (a 2.x cfg such "
+                f"as PPO_CFG, state_space=..., or models built with state_space=)"
+            )
+
+
+def _one_of_pair(value: Any, what: str, owner: str) -> Any:
+    """A (policy, value) pair of equal entries as one; skrl 2.x's expand() turns one into such a pair."""
+    if not isinstance(value, (tuple, list)):
+        return value
+    if len(value) != 2:
+        raise ValueError(f"{owner}: cfg {what} must be one value or a (policy, value) pair, got {value!r}")
+    if value[1] is None or value[0] == value[1]:
+        return value[0]
+    raise NotImplementedError(
+        f"{owner}: cfg {what}={value!r} gives the policy and the value different ones; here one optimizer "
+        f"trains both (as skrl's PyTorch backend), so give one {what}"
+    )
+
+
+def internal_config(cfg: Any, owner: str, shared: bool) -> dict[str, Any]:
+    """The 1.4-shaped dict an agent reads, from a 2.x configuration object.
+
+    A ``learning_rate`` pair ``(policy, value)`` of separate models becomes ``learning_rate =
+    policy`` and a value learning-rate scale of ``value / policy`` (one optimizer); a shared
+    model's trunk has no single owner, so it takes one learning rate.
+    """
+    values = {field.name: getattr(cfg, field.name) for field in dataclasses.fields(cfg)}
+    experiment = values.pop("experiment")
+    experiment = dataclasses.asdict(experiment) if dataclasses.is_dataclass(experiment) else dict(experiment)
+    if values.pop("state_preprocessor", None) is not None:
+        raise NotImplementedError(
+            f"{owner}: cfg state_preprocessor (skrl 2.x: the privileged states') is set, but this agent does not "
+            "record privileged states yet; the observations' preprocessor is observation_preprocessor"
+        )
+    values.pop("state_preprocessor_kwargs", None)
+    internal = {RENAMED_BACK.get(key, key): value for key, value in values.items()}
+    if "value_clip" in values:
+        internal["clip_predicted_values"] = float(values["value_clip"]) > 0
+    learning_rate = values.get("learning_rate")
+    if isinstance(learning_rate, (tuple, list)) and len(learning_rate) == 2 and learning_rate[0] != learning_rate[1]:
+        policy_rate, value_rate = (float(rate) for rate in learning_rate)
+        if shared or policy_rate <= 0:
+            raise ValueError(
+                f"{owner}: cfg learning_rate={tuple(learning_rate)} gives the policy and the value different rates, "
+                + (
+                    "but they are one shared model trained by one optimizer: give one learning_rate, and steer the "
+                    "heads with role_learning_rate_scale={'policy': ..., 'value': ...}"
+                    if shared
+                    else "with a policy rate of 0"
+                )
+            )
+        scales = dict(internal.get("role_learning_rate_scale") or {})
+        scales["value"] = scales.get("value", 1.0) * value_rate / policy_rate
+        internal["role_learning_rate_scale"] = scales
+        internal["learning_rate"] = policy_rate
+    else:
+        internal["learning_rate"] = _one_of_pair(learning_rate, "learning_rate", owner)
+    for key in ("learning_rate_scheduler", "learning_rate_scheduler_kwargs"):
+        if key in internal:
+            internal[key] = _one_of_pair(internal[key], key, owner)
+    internal["experiment"] = experiment
+    return internal
