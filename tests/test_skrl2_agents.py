@@ -175,6 +175,7 @@ def test_the_2x_pendulum_port_reads_as_the_1x_port_but_for_2x_semantics():
     env = new["make_env"](num_envs=2)
     new_agent, old_agent = new["make_agent"](env, rollouts=8), old["make_agent"](env, rollouts=8)
     assert new_agent.skrl_api == "2.x" and old_agent.skrl_api == "1.4"
+
     def without_device(value):  # skrl's 2.x example passes the preprocessors device=env.device
         return {k: v for k, v in value.items() if k != "device"} if isinstance(value, dict) else value
 
