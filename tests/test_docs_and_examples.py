@@ -29,6 +29,12 @@ def test_shared_model_example():
     assert set(result["params"]) == {"net", "mean_layer", "log_std_parameter", "value_layer"}
 
 
+def test_shared_model_example_in_skrl2_style():
+    result = runpy.run_path(str(ROOT / "examples" / "shared_model_skrl2.py"))["main"]()
+    assert result["actions"].shape == (1, 1) and result["values"].shape == (1, 1)
+    assert set(result["params"]) == {"net", "mean_layer", "log_std_parameter", "value_layer"}
+
+
 def test_categorical_shared_model_example():
     result = runpy.run_path(str(ROOT / "examples" / "categorical_shared_model.py"))["main"]()
     assert 1 <= result["steps"] <= 500 and result["return"] == result["steps"]

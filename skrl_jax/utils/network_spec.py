@@ -289,7 +289,7 @@ class Container:
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class RoleSpec:
+class RoleNetworkSpec:
     """What one role of a models section builds: the mixin, its arguments, the network and the output."""
 
     role: str
@@ -498,7 +498,7 @@ def parse_role(
     state_space: Any,
     action_space: Any,
     where: str,
-) -> RoleSpec:
+) -> RoleNetworkSpec:
     """A role of a ``models`` section: ``class``, the mixin's arguments, ``network`` and ``output``."""
     if not isinstance(spec, Mapping):
         raise ValueError(f"{where}: expected a mapping with class, network and output, got {spec!r}")
@@ -530,7 +530,7 @@ def parse_role(
     output, size = parse_output(arguments.get("output"), network, sizes, f"{where}.output")
     initial_log_std = float(values.pop("initial_log_std", 0.0))
     fixed_log_std = bool(values.pop("fixed_log_std", False))
-    return RoleSpec(role, mixin, values, initial_log_std, fixed_log_std, network, output, size)
+    return RoleNetworkSpec(role, mixin, values, initial_log_std, fixed_log_std, network, output, size)
 
 
 # --- the flax side ----------------------------------------------------------------------------------
@@ -579,7 +579,7 @@ class SpecModel(Model):
         self,
         observation_space: Any,
         action_space: Any,
-        roles: Sequence[RoleSpec],
+        roles: Sequence[RoleNetworkSpec],
         skrl_api: str = "1.4",
         state_space: Any = None,
     ) -> None:
@@ -698,7 +698,7 @@ def _model_class(mixins: tuple[type, ...]) -> type:
 
 
 def build_model(
-    roles: Sequence[RoleSpec],
+    roles: Sequence[RoleNetworkSpec],
     observation_space: Any,
     action_space: Any,
     skrl_api: str = "1.4",
@@ -741,7 +741,7 @@ def build_models(
     if not role_cfgs:
         raise ValueError(f"{where}: no roles are defined (expected e.g. policy and value)")
 
-    def parse(role: str) -> RoleSpec:
+    def parse(role: str) -> RoleNetworkSpec:
         return parse_role(
             role, role_cfgs[role], skrl_api, observation_space, state_space, action_space, f"{where}.{role}"
         )
