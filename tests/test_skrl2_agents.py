@@ -203,3 +203,27 @@ def test_a_2x_scripts_library_lines_run():
     np.testing.assert_array_equal(jax.random.key_data(config.jax.key), jax.random.key_data(config.default_key(0)))
     set_seed(0)
     logger.info("skrl's logger")
+
+
+def test_sac_takes_2x_configuration_and_the_other_off_policy_agents_say_they_have_1x_only():
+    from skrl_jax.agents.sac import SAC, SAC_CFG
+    from skrl_jax.agents.td3 import TD3
+    from tests.test_off_policy import sac_models
+    from tests.test_td3_ddpg import td3_models
+
+    agent = SAC(
+        models=sac_models(True),
+        memory=RandomMemory(64),
+        state_space=None,
+        cfg=SAC_CFG(learning_rate=(1e-3, 2e-3, 3e-3)),
+    )
+    assert agent.skrl_api == "2.x"
+    rates = [agent.cfg[f"{net}_learning_rate"] for net in ("actor", "critic", "entropy")]
+    assert rates == [1e-3, 2e-3, 3e-3]
+    assert (
+        SAC(models=sac_models(True), state_space=None, cfg={"learning_rate": 5e-4}).cfg["critic_learning_rate"] == 5e-4
+    )
+    with pytest.raises(KeyError, match=r"'actor_learning_rate' is 'learning_rate \(its first entry"):
+        SAC(models=sac_models(True), state_space=None, cfg={"actor_learning_rate": 1e-3})
+    with pytest.raises(NotImplementedError, match=r"TD3 has skrl 1.4's API only"):
+        TD3(models=td3_models(), state_space=None, cfg={})

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from skrl_jax import config as library_config
-from skrl_jax.agents.configs import AgentCfg, check_no_2x_keys, internal_config, make_cfg
+from skrl_jax.agents.configs import AgentCfg, check_no_2x_keys, make_cfg
 from skrl_jax.agents.core import AgentFunctions, AgentState, Transition
 from skrl_jax.models.base import NOT_GIVEN
 from skrl_jax.utils.spaces import compute_space_size
@@ -221,7 +221,7 @@ class Agent:
                 cfg = make_cfg(self.config_class, cfg or {}, name)
             cfg.expand()
             model_ids = [id(model) for model in self.models.values() if model is not None]
-            cfg = internal_config(cfg, name, shared=len(set(model_ids)) < len(model_ids))
+            cfg = cfg.internal(name, shared=len(set(model_ids)) < len(model_ids))
             return merge_config(self.default_config, cfg, name)
         if not isinstance(cfg, Mapping | None):
             raise TypeError(f"{name}: cfg must be a dict of skrl 1.4's keys, got {type(cfg).__name__}")

@@ -14,7 +14,11 @@ skrl 1.4 (dict)                           skrl 2.x (``*_CFG``)
 ``value_loss_scale`` = 1.0                ``value_loss_scale`` = 2.5
 ``random_timesteps``, ``learning_starts``   (gone from PPO, A2C, RPO)
 ``learning_rate``                         ``learning_rate``: a float or (policy, value)
+SAC's ``actor_`` / ``critic_`` /            SAC's ``learning_rate``: a float or (actor, critic,
+``entropy_learning_rate``                   entropy)
 ========================================  ======================================================
+
+Each 2.x configuration class translates itself (``internal``); TD3, DDPG and DQN have none yet.
 """
 
 from __future__ import annotations
@@ -30,6 +34,14 @@ RENAMED_IN_2X = {
     "state_preprocessor": "observation_preprocessor",
     "state_preprocessor_kwargs": "observation_preprocessor_kwargs",
 }
+# SAC's three rates are one key in 2.x
+RENAMED_IN_2X.update(
+    {
+        "actor_learning_rate": "learning_rate (its first entry: (actor, critic, entropy))",
+        "critic_learning_rate": "learning_rate (its second entry: (actor, critic, entropy))",
+        "entropy_learning_rate": "learning_rate (its third entry: (actor, critic, entropy))",
+    }
+)
 GONE_IN_2X = {
     "clip_predicted_values": "skrl 2.x clips the predicted values whenever value_clip > 0",
     "random_timesteps": "skrl 2.x's on-policy agents have no random_timesteps",
@@ -69,6 +81,10 @@ class AgentCfg:
 
 @dataclasses.dataclass(kw_only=True)
 class _OnPolicyCfg(AgentCfg):
+    def internal(self, owner: str, shared: bool) -> dict[str, Any]:
+        """The 1.4-shaped dict the agent reads (see ``internal_config``)."""
+        return internal_config(self, owner, shared)
+
     rollouts: int = 16
     mini_batches: int = 2
     discount_factor: float = 0.99
@@ -117,6 +133,76 @@ class A2C_CFG(_OnPolicyCfg):  # noqa: N801 (skrl's name)
     """skrl 2.x's A2C configuration."""
 
     mini_batches: int = 1
+
+
+@dataclasses.dataclass(kw_only=True)
+class SAC_CFG(AgentCfg):  # noqa: N801 (skrl's name)
+    """skrl 2.x's SAC configuration (skrl 2.1.1's fields and defaults, and this library's own keys).
+
+    ``learning_rate`` is one rate or the ``(actor, critic, entropy)`` triple (1.4's
+    ``actor_learning_rate``, ``critic_learning_rate``, ``entropy_learning_rate``)."""
+
+    gradient_steps: int = 1
+    batch_size: int = 64
+    discount_factor: float = 0.99
+    polyak: float = 0.005
+    learning_rate: float | tuple[float, float, float] = 1e-3
+    learning_rate_scheduler: Any = None
+    learning_rate_scheduler_kwargs: dict | tuple = dataclasses.field(default_factory=dict)
+    observation_preprocessor: Any = None
+    observation_preprocessor_kwargs: dict = dataclasses.field(default_factory=dict)
+    state_preprocessor: Any = None
+    state_preprocessor_kwargs: dict = dataclasses.field(default_factory=dict)
+    random_timesteps: int = 0
+    learning_starts: int = 0
+    grad_norm_clip: float = 0
+    learn_entropy: bool = True
+    initial_entropy_value: float = 0.2
+    target_entropy: float | None = None
+    rewards_shaper: Callable | None = None
+    # not skrl keys (the README documents them): as in SAC_DEFAULT_CONFIG
+    actor_gradient_to_encoder: bool = False
+    sharing_diagnostics: bool = False
+
+    def internal(self, owner: str, shared: bool) -> dict[str, Any]:
+        values = _common_internal(self, owner)
+        rates = values.pop("learning_rate")
+        if not isinstance(rates, (tuple, list)):
+            rates = (rates, rates, rates)
+        if len(rates) != 3:
+            raise ValueError(f"{owner}: cfg learning_rate must be one rate or (actor, critic, entropy), got {rates!r}")
+        values["actor_learning_rate"], values["critic_learning_rate"], values["entropy_learning_rate"] = rates
+        for key in ("learning_rate_scheduler", "learning_rate_scheduler_kwargs"):
+            values[key] = _one_of_tuple(values[key], key, owner)
+        return values
+
+
+def _common_internal(cfg: Any, owner: str) -> dict[str, Any]:
+    """The fields of a 2.x configuration under their 1.4 names, the experiment as a dict; a privileged
+    state preprocessor is refused (no agent records privileged states yet)."""
+    values = {field.name: getattr(cfg, field.name) for field in dataclasses.fields(cfg)}
+    experiment = values.pop("experiment")
+    experiment = dataclasses.asdict(experiment) if dataclasses.is_dataclass(experiment) else dict(experiment)
+    if values.pop("state_preprocessor", None) is not None:
+        raise NotImplementedError(
+            f"{owner}: cfg state_preprocessor (skrl 2.x: the privileged states') is set, but this agent does not "
+            "record privileged states yet; the observations' preprocessor is observation_preprocessor"
+        )
+    values.pop("state_preprocessor_kwargs", None)
+    internal = {RENAMED_BACK.get(key, key): value for key, value in values.items()}
+    internal["experiment"] = experiment
+    return internal
+
+
+def _one_of_tuple(value: Any, what: str, owner: str) -> Any:
+    """skrl 2.x's per-network tuple (its expand() makes one from a single entry) with equal entries, as one."""
+    if not isinstance(value, (tuple, list)):
+        return value
+    if all(entry is None or entry == value[0] for entry in value):
+        return value[0]
+    raise NotImplementedError(
+        f"{owner}: cfg {what}={value!r} gives the networks different ones; here one is used for all, so give one"
+    )
 
 
 def make_cfg(cls: type, values: Mapping[str, Any], owner: str) -> Any:
@@ -171,15 +257,7 @@ def internal_config(cfg: Any, owner: str, shared: bool) -> dict[str, Any]:
     model's trunk has no single owner, so it takes one learning rate.
     """
     values = {field.name: getattr(cfg, field.name) for field in dataclasses.fields(cfg)}
-    experiment = values.pop("experiment")
-    experiment = dataclasses.asdict(experiment) if dataclasses.is_dataclass(experiment) else dict(experiment)
-    if values.pop("state_preprocessor", None) is not None:
-        raise NotImplementedError(
-            f"{owner}: cfg state_preprocessor (skrl 2.x: the privileged states') is set, but this agent does not "
-            "record privileged states yet; the observations' preprocessor is observation_preprocessor"
-        )
-    values.pop("state_preprocessor_kwargs", None)
-    internal = {RENAMED_BACK.get(key, key): value for key, value in values.items()}
+    internal = _common_internal(cfg, owner)
     if "value_clip" in values:
         internal["clip_predicted_values"] = float(values["value_clip"]) > 0
     learning_rate = values.get("learning_rate")
@@ -204,5 +282,4 @@ def internal_config(cfg: Any, owner: str, shared: bool) -> dict[str, Any]:
     for key in ("learning_rate_scheduler", "learning_rate_scheduler_kwargs"):
         if key in internal:
             internal[key] = _one_of_pair(internal[key], key, owner)
-    internal["experiment"] = experiment
     return internal

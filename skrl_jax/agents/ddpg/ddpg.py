@@ -20,6 +20,7 @@ from skrl_jax.agents.gradients import gradient_step, make_optimizer
 from skrl_jax.agents.off_policy.base import OffPolicyAgent, OffPolicyLearner, standardize, value_statistics
 from skrl_jax.agents.ppo.ppo import EXPERIMENT_DEFAULT_CONFIG
 from skrl_jax.models import DeterministicMixin
+from skrl_jax.models.base import NOT_GIVEN
 from skrl_jax.resources.preprocessors import scaler_update
 from skrl_jax.utils.spaces import compute_space_size
 
@@ -194,8 +195,18 @@ class DDPG(OffPolicyAgent):
     default_config = DDPG_DEFAULT_CONFIG
     required_models = ("policy", "target_policy", "critic", "target_critic")
 
-    def __init__(self, models, memory=None, observation_space=None, action_space=None, device=None, cfg=None) -> None:
-        super().__init__(models, memory, observation_space, action_space, device, cfg)
+    def __init__(
+        self,
+        models,
+        memory=None,
+        observation_space=None,
+        action_space=None,
+        device=None,
+        cfg=None,
+        *,
+        state_space=NOT_GIVEN,
+    ) -> None:
+        super().__init__(models, memory, observation_space, action_space, device, cfg, state_space=state_space)
         check_deterministic_policy(self, ("critic",))
 
     def build(self, num_envs: int, timesteps: int) -> AgentFunctions:

@@ -18,6 +18,7 @@ from skrl_jax.agents.gradients import gradient_step, make_optimizer
 from skrl_jax.agents.off_policy.base import OffPolicyAgent, OffPolicyLearner, standardize, value_statistics
 from skrl_jax.agents.off_policy.models import polyak_update
 from skrl_jax.agents.ppo.ppo import EXPERIMENT_DEFAULT_CONFIG
+from skrl_jax.models.base import NOT_GIVEN
 from skrl_jax.resources.preprocessors import scaler_update
 
 DQN_DEFAULT_CONFIG = {
@@ -68,8 +69,18 @@ class DQN(OffPolicyAgent):
     continuous = False
     double = False
 
-    def __init__(self, models, memory=None, observation_space=None, action_space=None, device=None, cfg=None) -> None:
-        super().__init__(models, memory, observation_space, action_space, device, cfg)
+    def __init__(
+        self,
+        models,
+        memory=None,
+        observation_space=None,
+        action_space=None,
+        device=None,
+        cfg=None,
+        *,
+        state_space=NOT_GIVEN,
+    ) -> None:
+        super().__init__(models, memory, observation_space, action_space, device, cfg, state_space=state_space)
         q_network = self.models["q_network"]
         if q_network._spec_for("q_network").mixin.needs_key:
             raise TypeError(

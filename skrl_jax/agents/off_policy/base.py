@@ -20,6 +20,7 @@ from skrl_jax.agents.core import AgentFunctions, AgentState, Transition, shape_r
 from skrl_jax.agents.off_policy.models import ModelSet, polyak_update, role_of
 from skrl_jax.memories.random import MemoryState, memory_add, memory_init, memory_sample
 from skrl_jax.models import Model
+from skrl_jax.models.base import NOT_GIVEN
 from skrl_jax.resources.preprocessors import RunningStandardScaler, ScalerState
 from skrl_jax.utils.spaces import compute_space_size, sample_space
 
@@ -89,14 +90,16 @@ class OffPolicyAgent(Agent):
         observation_space: Any = None,
         action_space: Any = None,
         device: Any = None,
-        cfg: Mapping[str, Any] | None = None,
+        cfg: Any = None,
+        *,
+        state_space: Any = NOT_GIVEN,
     ) -> None:
         name = type(self).__name__
         known = set(self.required_models) | set(self.optional_models)
         unknown = sorted(set(models) - known)
         if unknown:
             raise KeyError(f"{name} takes models {sorted(known)}; unknown keys {unknown}")
-        super().__init__(models, memory, observation_space, action_space, device, cfg)
+        super().__init__(models, memory, observation_space, action_space, device, cfg, state_space=state_space)
         cfg = self.cfg
         if cfg.get("learning_rate_scheduler"):
             raise NotImplementedError(

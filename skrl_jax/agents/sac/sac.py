@@ -17,12 +17,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from skrl_jax.agents.configs import SAC_CFG
 from skrl_jax.agents.core import AgentFunctions, AgentState
 from skrl_jax.agents.gradients import apply_gradients, gradient_step, make_optimizer
 from skrl_jax.agents.off_policy.base import OffPolicyAgent, OffPolicyLearner, standardize, value_statistics
 from skrl_jax.agents.ppo.ppo import EXPERIMENT_DEFAULT_CONFIG
 from skrl_jax.agents.sac.losses import critic_loss, entropy_loss, policy_loss, soft_target
 from skrl_jax.agents.sharing import DIAGNOSTIC_TAGS, trunk_diagnostics
+from skrl_jax.models.base import NOT_GIVEN
 from skrl_jax.resources.preprocessors import scaler_update
 
 SAC_DEFAULT_CONFIG = {
@@ -80,10 +82,21 @@ class SAC(OffPolicyAgent):
     """
 
     default_config = SAC_DEFAULT_CONFIG
+    config_class = SAC_CFG
     required_models = ("policy", *CRITICS, *TARGETS)
 
-    def __init__(self, models, memory=None, observation_space=None, action_space=None, device=None, cfg=None) -> None:
-        super().__init__(models, memory, observation_space, action_space, device, cfg)
+    def __init__(
+        self,
+        models,
+        memory=None,
+        observation_space=None,
+        action_space=None,
+        device=None,
+        cfg=None,
+        *,
+        state_space=NOT_GIVEN,
+    ) -> None:
+        super().__init__(models, memory, observation_space, action_space, device, cfg, state_space=state_space)
         spec = self.models["policy"]._spec_for("policy")
         if not spec.mixin.needs_key:
             raise TypeError(f"SAC needs a stochastic (Gaussian) policy for 'policy', got {spec.mixin.__name__}")

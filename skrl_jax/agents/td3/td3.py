@@ -29,6 +29,7 @@ from skrl_jax.agents.off_policy.base import OffPolicyAgent, OffPolicyLearner, st
 from skrl_jax.agents.ppo.ppo import EXPERIMENT_DEFAULT_CONFIG
 from skrl_jax.agents.sac.sac import SAC_METRIC_TAGS
 from skrl_jax.agents.td3.losses import critic_loss, policy_loss, smoothed_target_actions, twin_target
+from skrl_jax.models.base import NOT_GIVEN
 from skrl_jax.resources.preprocessors import scaler_update
 from skrl_jax.utils.spaces import compute_space_size
 
@@ -82,8 +83,18 @@ class TD3(OffPolicyAgent):
     default_config = TD3_DEFAULT_CONFIG
     required_models = ("policy", "target_policy", *CRITICS, *TARGETS)
 
-    def __init__(self, models, memory=None, observation_space=None, action_space=None, device=None, cfg=None) -> None:
-        super().__init__(models, memory, observation_space, action_space, device, cfg)
+    def __init__(
+        self,
+        models,
+        memory=None,
+        observation_space=None,
+        action_space=None,
+        device=None,
+        cfg=None,
+        *,
+        state_space=NOT_GIVEN,
+    ) -> None:
+        super().__init__(models, memory, observation_space, action_space, device, cfg, state_space=state_space)
         check_deterministic_policy(self, CRITICS)
         if self.cfg["smooth_regularization_noise"] is None:  # skrl's warning
             warnings.warn(
