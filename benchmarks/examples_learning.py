@@ -40,6 +40,8 @@ EXAMPLES = {
     "skrl2_shared_cartpole_ppo": ([], 475.0, "host"),
     "skrl_shared_cartpole_ppo_compiled": (["--compiled"], 475.0, "host"),
     "skrl2_shared_cartpole_ppo_compiled": (["--compiled"], 475.0, "host"),
+    "skrl2_pendulum_td3_port": ([], -200.0, "host"),
+    "skrl2_cartpole_dqn_port": ([], 475.0, "host"),
 }
 
 

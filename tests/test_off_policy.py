@@ -14,7 +14,7 @@ from skrl_jax.agents.core import Transition
 from skrl_jax.agents.dqn import DDQN, DQN, double_q_target, epsilon, q_loss, q_target
 from skrl_jax.agents.sac import SAC, critic_loss, entropy_loss, policy_loss, soft_target
 from skrl_jax.envs import wrap_env
-from skrl_jax.memories import RandomMemory
+from skrl_jax.memories import RandomMemory, memory_sample
 from skrl_jax.models import DeterministicMixin, GaussianMixin, Model
 from skrl_jax.trainers import CompiledTrainer, SequentialTrainer
 from tests.models import CARTPOLE_ACTION, CARTPOLE_OBSERVATION, PENDULUM_ACTION, PENDULUM_OBSERVATION
@@ -239,6 +239,13 @@ def test_sampling_without_replacement_draws_distinct_filled_transitions():
     rows = [int(np.argmin(np.abs(recorded - row).sum(-1))) for row in np.asarray(batch.states)]
     assert len(set(rows)) == 20 and max(rows) < 30
 
+    # fewer filled than a batch: each filled transition, in random order, repeated to the batch's rows
+    state = fill(functions, functions.init(jax.random.key(1)), 7, 1, 3)
+    rows = np.asarray(memory_sample(state.memory, jax.random.key(4), ["states"], 20, replacement=False)["states"])
+    recorded = np.asarray(state.memory.tensors["states"][:7, 0])
+    rows = [int(np.argmin(np.abs(recorded - row).sum(-1))) for row in rows]
+    assert sorted(rows[:7]) == list(range(7)) and rows == (rows[:7] * 3)[:20]
+
 
 # --- both trainers -----------------------------------------------------------------------------------
 
@@ -354,15 +361,6 @@ def test_bad_input_is_refused_with_a_clear_error():
         cfg={"batch_size": 100, "learning_starts": 10},
     )
     with pytest.raises(ValueError, match=r"batch_size=100 is larger than the memory \(64 transitions\)"):
-        agent.init()
-    agent = SAC(
-        models=sac_models(True),
-        memory=RandomMemory(1000, replacement=False),
-        cfg={"batch_size": 100, "learning_starts": 10},
-    )
-    with pytest.raises(
-        ValueError, match=r"batch_size=100 transitions sampled without replacement, but the memory holds only 10"
-    ):
         agent.init()
     with pytest.raises(ValueError, match="learns from a replay memory"):
         SAC(models=sac_models(True)).init()

@@ -424,10 +424,6 @@ def test_error_2x_token_or_key_on_a_14_setup(cartpole):
     cfg["agent"]["gae_lambda"] = 0.9
     with pytest.raises(ValueError, match="the agent key 'gae_lambda'"):
         Runner(cartpole, cfg, skrl_api="1.4")
-    # an agent that has skrl 1.4's configuration only
-    cfg = runner_cfg(agent={"class": "TD3", "observation_preprocessor": None})
-    with pytest.raises(ValueError, match="TD3 takes skrl 1.4's configuration keys only"):
-        Runner(cartpole, cfg)
 
 
 def test_error_2x_states_without_a_state_space(cartpole):

@@ -205,11 +205,9 @@ def test_a_2x_scripts_library_lines_run():
     logger.info("skrl's logger")
 
 
-def test_sac_takes_2x_configuration_and_the_other_off_policy_agents_say_they_have_1x_only():
+def test_sac_takes_2x_configuration():
     from skrl_jax.agents.sac import SAC, SAC_CFG
-    from skrl_jax.agents.td3 import TD3
     from tests.test_off_policy import sac_models
-    from tests.test_td3_ddpg import td3_models
 
     agent = SAC(
         models=sac_models(True),
@@ -225,5 +223,3 @@ def test_sac_takes_2x_configuration_and_the_other_off_policy_agents_say_they_hav
     )
     with pytest.raises(KeyError, match=r"'actor_learning_rate' is 'learning_rate \(its first entry"):
         SAC(models=sac_models(True), state_space=None, cfg={"actor_learning_rate": 1e-3})
-    with pytest.raises(NotImplementedError, match=r"TD3 has skrl 1.4's API only"):
-        TD3(models=td3_models(), state_space=None, cfg={})

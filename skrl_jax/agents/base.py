@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from skrl_jax import config as library_config
-from skrl_jax.agents.configs import AgentCfg, check_no_2x_keys, make_cfg
+from skrl_jax.agents.configs import INTERNAL_2X_KEYS, AgentCfg, check_no_2x_keys, make_cfg
 from skrl_jax.agents.core import AgentFunctions, AgentState, Transition
 from skrl_jax.models.base import NOT_GIVEN
 from skrl_jax.utils.spaces import compute_space_size
@@ -166,6 +166,8 @@ class Agent:
         self.state_space = None if state_space is NOT_GIVEN else state_space
         self.device = device
         self.skrl_api = self._choose_api(cfg, state_space is not NOT_GIVEN)
+        if hasattr(self.memory, "skrl_api"):  # the memory's defaults follow the agent's API
+            self.memory.skrl_api = self.skrl_api
         self.cfg = self._internal_config(cfg)
         check_config(self.cfg, AGENT_CFG_RULES, name)
         experiment = self.cfg.get("experiment", {})
@@ -222,10 +224,11 @@ class Agent:
             cfg.expand()
             model_ids = [id(model) for model in self.models.values() if model is not None]
             cfg = cfg.internal(name, shared=len(set(model_ids)) < len(model_ids))
-            return merge_config(self.default_config, cfg, name)
+            extra = {key: None for key in INTERNAL_2X_KEYS if key in cfg}
+            return merge_config({**self.default_config, **extra}, cfg, name)
         if not isinstance(cfg, Mapping | None):
             raise TypeError(f"{name}: cfg must be a dict of skrl 1.4's keys, got {type(cfg).__name__}")
-        check_no_2x_keys(cfg or {}, name, "no state_space= and models built without it")
+        check_no_2x_keys(cfg or {}, name, "no state_space= and models built without it", self.default_config)
         return merge_config(self.default_config, cfg, name) if self.default_config else dict(cfg or {})
 
     def enable_training_mode(self, enabled: bool = True) -> None:

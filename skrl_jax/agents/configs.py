@@ -15,17 +15,24 @@ skrl 1.4 (dict)                           skrl 2.x (``*_CFG``)
 ``random_timesteps``, ``learning_starts``   (gone from PPO, A2C, RPO)
 ``learning_rate``                         ``learning_rate``: a float or (policy, value)
 SAC's ``actor_`` / ``critic_`` /            SAC's ``learning_rate``: a float or (actor, critic,
-``entropy_learning_rate``                   entropy)
+``entropy_learning_rate``                   entropy); TD3's, DDPG's: a float or (actor, critic)
+``exploration``: ``noise`` (an instance),   ``exploration_noise`` (a class) and its ``_kwargs``;
+``initial_scale``, ``final_scale``,         ``exploration_scheduler(timestep, timesteps)``: the
+``timesteps`` (DDPG, TD3)                   noise's scale (1 without one), for the whole run
+``exploration``: ``initial_epsilon``,       ``exploration_scheduler(timestep, timesteps)``: epsilon
+``final_epsilon``, ``timesteps`` (DQN)      (greedy actions without one)
+``smooth_regularization_noise``            ``smooth_regularization_noise`` (a class) and its
+(an instance, TD3)                          ``_kwargs``
 ========================================  ======================================================
 
-Each 2.x configuration class translates itself (``internal``); TD3, DDPG and DQN have none yet.
+Each 2.x configuration class translates itself (``internal``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, Literal
 
 # skrl 1.4's name -> 2.x's
@@ -34,11 +41,11 @@ RENAMED_IN_2X = {
     "state_preprocessor": "observation_preprocessor",
     "state_preprocessor_kwargs": "observation_preprocessor_kwargs",
 }
-# SAC's three rates are one key in 2.x
+# the off-policy agents' rates are one key in 2.x
 RENAMED_IN_2X.update(
     {
-        "actor_learning_rate": "learning_rate (its first entry: (actor, critic, entropy))",
-        "critic_learning_rate": "learning_rate (its second entry: (actor, critic, entropy))",
+        "actor_learning_rate": "learning_rate (its first entry: (actor, critic[, entropy]))",
+        "critic_learning_rate": "learning_rate (its second entry: (actor, critic[, entropy]))",
         "entropy_learning_rate": "learning_rate (its third entry: (actor, critic, entropy))",
     }
 )
@@ -46,9 +53,23 @@ GONE_IN_2X = {
     "clip_predicted_values": "skrl 2.x clips the predicted values whenever value_clip > 0",
     "random_timesteps": "skrl 2.x's on-policy agents have no random_timesteps",
     "learning_starts": "skrl 2.x's on-policy agents have no learning_starts",
+    "exploration": (
+        "skrl 2.x's DDPG and TD3 take exploration_noise (a noise class), exploration_noise_kwargs and "
+        "exploration_scheduler(timestep, timesteps) -> the noise's scale; its DQN and DDQN take "
+        "exploration_scheduler(timestep, timesteps) -> epsilon"
+    ),
 }
 # 2.x's name -> 1.4's (the inside names); of these, a 1.4-style call refuses all but state_preprocessor
 RENAMED_BACK = {new: old for old, new in RENAMED_IN_2X.items()}
+# keys only skrl 2.x has, named in the error a 1.4-style call gives
+ONLY_IN_2X = {
+    "exploration_noise": "cfg['exploration']['noise'] (a noise instance)",
+    "exploration_noise_kwargs": "cfg['exploration']['noise'] (a noise instance)",
+    "exploration_scheduler": "cfg['exploration'] (initial_scale, final_scale / initial_epsilon, final_epsilon, timesteps)",
+    "smooth_regularization_noise_kwargs": "cfg['smooth_regularization_noise'] (a noise instance)",
+}
+# keys a 2.x agent's internal dict may hold beside 1.4's: 2.x semantics with no 1.4 key
+INTERNAL_2X_KEYS = ("exploration_scheduler",)
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -166,15 +187,129 @@ class SAC_CFG(AgentCfg):  # noqa: N801 (skrl's name)
 
     def internal(self, owner: str, shared: bool) -> dict[str, Any]:
         values = _common_internal(self, owner)
-        rates = values.pop("learning_rate")
-        if not isinstance(rates, (tuple, list)):
-            rates = (rates, rates, rates)
-        if len(rates) != 3:
-            raise ValueError(f"{owner}: cfg learning_rate must be one rate or (actor, critic, entropy), got {rates!r}")
-        values["actor_learning_rate"], values["critic_learning_rate"], values["entropy_learning_rate"] = rates
+        values.update(_rates(values.pop("learning_rate"), ("actor", "critic", "entropy"), owner))
         for key in ("learning_rate_scheduler", "learning_rate_scheduler_kwargs"):
             values[key] = _one_of_tuple(values[key], key, owner)
         return values
+
+
+@dataclasses.dataclass(kw_only=True)
+class DDPG_CFG(AgentCfg):  # noqa: N801 (skrl's name)
+    """skrl 2.x's DDPG configuration (skrl 2.1.1's fields and defaults).
+
+    ``learning_rate`` is one rate or the ``(actor, critic)`` pair. ``exploration_noise`` is a noise
+    class built with ``exploration_noise_kwargs``; ``exploration_scheduler(timestep, timesteps)``
+    scales its samples (see ``skrl_jax.agents.off_policy.schedule``), and without one the noise is
+    added unscaled for the whole run (1.4 decays it from ``initial_scale`` to ``final_scale``)."""
+
+    gradient_steps: int = 1
+    batch_size: int = 64
+    discount_factor: float = 0.99
+    polyak: float = 0.005
+    learning_rate: float | tuple[float, float] = 1e-3
+    learning_rate_scheduler: Any = None
+    learning_rate_scheduler_kwargs: dict | tuple = dataclasses.field(default_factory=dict)
+    observation_preprocessor: Any = None
+    observation_preprocessor_kwargs: dict = dataclasses.field(default_factory=dict)
+    state_preprocessor: Any = None
+    state_preprocessor_kwargs: dict = dataclasses.field(default_factory=dict)
+    random_timesteps: int = 0
+    learning_starts: int = 0
+    grad_norm_clip: float = 0
+    exploration_noise: Any = None
+    exploration_noise_kwargs: dict = dataclasses.field(default_factory=dict)
+    exploration_scheduler: Callable[[int, int], float] | None = None
+    rewards_shaper: Callable | None = None
+
+    def internal(self, owner: str, shared: bool) -> dict[str, Any]:
+        values = _common_internal(self, owner)
+        values.update(_rates(values.pop("learning_rate"), ("actor", "critic"), owner))
+        for key in ("learning_rate_scheduler", "learning_rate_scheduler_kwargs"):
+            values[key] = _one_of_tuple(values[key], key, owner)
+        noise = _noise(
+            values.pop("exploration_noise"), values.pop("exploration_noise_kwargs"), "exploration_noise", owner
+        )
+        # the scale comes from exploration_scheduler (kept: its presence marks 2.x's exploration)
+        values["exploration"] = {"noise": noise, "initial_scale": 1.0, "final_scale": 1.0, "timesteps": None}
+        return values
+
+
+@dataclasses.dataclass(kw_only=True)
+class TD3_CFG(DDPG_CFG):  # noqa: N801 (skrl's name)
+    """skrl 2.x's TD3 configuration: DDPG's, with the delayed policy and the smoothing noise (a class
+    built with ``smooth_regularization_noise_kwargs``)."""
+
+    policy_delay: int = 2
+    smooth_regularization_noise: Any = None
+    smooth_regularization_noise_kwargs: dict = dataclasses.field(default_factory=dict)
+    smooth_regularization_clip: float = 0.5
+
+    def internal(self, owner: str, shared: bool) -> dict[str, Any]:
+        values = super().internal(owner, shared)
+        values["smooth_regularization_noise"] = _noise(
+            values["smooth_regularization_noise"],
+            values.pop("smooth_regularization_noise_kwargs"),
+            "smooth_regularization_noise",
+            owner,
+        )
+        return values
+
+
+@dataclasses.dataclass(kw_only=True)
+class DQN_CFG(AgentCfg):  # noqa: N801 (skrl's name)
+    """skrl 2.x's DQN configuration (skrl 2.1.1's fields and defaults).
+
+    ``exploration_scheduler(timestep, timesteps)`` gives epsilon; without one the actions are
+    greedy (and ``random_timesteps`` is not used, as skrl 2.x)."""
+
+    gradient_steps: int = 1
+    batch_size: int = 64
+    discount_factor: float = 0.99
+    polyak: float = 0.005
+    learning_rate: float = 1e-3
+    learning_rate_scheduler: Any = None
+    learning_rate_scheduler_kwargs: dict = dataclasses.field(default_factory=dict)
+    observation_preprocessor: Any = None
+    observation_preprocessor_kwargs: dict = dataclasses.field(default_factory=dict)
+    state_preprocessor: Any = None
+    state_preprocessor_kwargs: dict = dataclasses.field(default_factory=dict)
+    random_timesteps: int = 0
+    learning_starts: int = 0
+    update_interval: int = 1
+    target_update_interval: int = 10
+    exploration_scheduler: Callable[[int, int], float] | None = None
+    rewards_shaper: Callable | None = None
+
+    def internal(self, owner: str, shared: bool) -> dict[str, Any]:
+        return _common_internal(self, owner)
+
+
+@dataclasses.dataclass(kw_only=True)
+class DDQN_CFG(DQN_CFG):  # noqa: N801 (skrl's name)
+    """skrl 2.x's DDQN configuration (DQN's fields)."""
+
+
+def _rates(value: Any, networks: tuple[str, ...], owner: str) -> dict[str, Any]:
+    """skrl 2.x's ``learning_rate`` (one rate, or one per network) as 1.4's ``<network>_learning_rate`` keys."""
+    rates = tuple(value) if isinstance(value, (tuple, list)) else (value,) * len(networks)
+    if len(rates) != len(networks):
+        raise ValueError(f"{owner}: cfg learning_rate must be one rate or ({', '.join(networks)}), got {value!r}")
+    return {f"{network}_learning_rate": rate for network, rate in zip(networks, rates)}
+
+
+def _noise(noise_class: Any, kwargs: Mapping[str, Any], what: str, owner: str) -> Any:
+    """skrl 2.x's noise class and its keyword arguments as the noise instance 1.4's cfg holds."""
+    if noise_class is None:
+        return None
+    if not isinstance(noise_class, type):
+        raise TypeError(
+            f"{owner}: cfg {what} is a noise class in skrl 2.x (built with {what}_kwargs), got "
+            f"{noise_class!r}: e.g. {what}=GaussianNoise, {what}_kwargs={{'mean': 0.0, 'std': 0.1}}"
+        )
+    try:
+        return noise_class(**kwargs)
+    except TypeError as error:
+        raise TypeError(f"{owner}: cfg {what}={noise_class.__name__} with {what}_kwargs={kwargs!r}: {error}") from None
 
 
 def _common_internal(cfg: Any, owner: str) -> dict[str, Any]:
@@ -224,9 +359,15 @@ def make_cfg(cls: type, values: Mapping[str, Any], owner: str) -> Any:
     return cfg
 
 
-def check_no_2x_keys(cfg: Mapping[str, Any], owner: str, why: str) -> None:
-    """A dict given to an agent built the skrl 1.4 way must not hold a key only 2.x has."""
+def check_no_2x_keys(cfg: Mapping[str, Any], owner: str, why: str, known: Collection[str] = ()) -> None:
+    """A dict given to an agent built the skrl 1.4 way must not hold a key only 2.x has (``known``: the
+    agent's 1.4 keys, which pass)."""
     for key in cfg:
+        if key in ONLY_IN_2X and key not in known:
+            raise KeyError(
+                f"{owner}: cfg key {key!r} is skrl 2.x's; skrl 1.4's is {ONLY_IN_2X[key]}, and this {owner} is "
+                f"built the skrl 1.4 way ({why}): use it, or build the agent the 2.x way (its *_CFG, or state_space=)"
+            )
         if key in RENAMED_BACK:
             raise KeyError(
                 f"{owner}: cfg key {key!r} is skrl 2.x's name for 1.4's {RENAMED_BACK[key]!r}, but this {owner} is "

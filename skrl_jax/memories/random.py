@@ -51,8 +51,10 @@ def memory_sample(
     """``batch_size`` transitions drawn uniformly from the filled part, each ``(batch_size, size)`` (pure).
 
     With ``replacement=False`` no transition is drawn twice (Gumbel top-k over the whole buffer,
-    so each draw costs time in the buffer's size); the agents check that the filled part then
-    holds at least ``batch_size`` transitions.
+    so each draw costs time in the buffer's size) while the filled part holds at least
+    ``batch_size``; before that, the batch is every filled transition in random order, repeated
+    to ``batch_size`` rows (skrl returns the shorter batch, which a compiled update's fixed shapes
+    cannot).
     """
     first = state.tensors[names[0]]
     memory_size, num_envs = first.shape[:2]
@@ -63,7 +65,8 @@ def memory_sample(
     else:
         scores = jax.random.gumbel(key, (memory_size * num_envs,))
         scores = jnp.where(jnp.arange(memory_size * num_envs) < filled, scores, -jnp.inf)
-        flat_index = jax.lax.top_k(scores, batch_size)[1]
+        drawn = jax.lax.top_k(scores, batch_size)[1]  # the filled ones first, in random order
+        flat_index = drawn[jnp.arange(batch_size) % jnp.minimum(filled, batch_size)]
     return {name: state.tensors[name].reshape(memory_size * num_envs, -1)[flat_index] for name in names}
 
 
@@ -81,16 +84,27 @@ class RandomMemory:
     """
 
     def __init__(
-        self, memory_size: int, num_envs: int = 1, device: Any = None, replacement: bool = True, **kwargs: Any
+        self, memory_size: int, num_envs: int = 1, device: Any = None, replacement: bool | None = None, **kwargs: Any
     ):
         self.memory_size = check_positive_int(memory_size, "RandomMemory: memory_size")
         self.num_envs = check_positive_int(num_envs, "RandomMemory: num_envs")
         self.device = device
-        self.replacement = replacement
+        if replacement is not None and not isinstance(replacement, bool):
+            raise TypeError(f"RandomMemory: replacement must be True, False or None, got {replacement!r}")
+        self._replacement = replacement
+        self.skrl_api = "1.4"  # the API of the agent recording into it: it picks replacement's default
         self._specs: dict[str, tuple[int, Any]] = {}
         self._state_binding: tuple[Callable[[], MemoryState], Callable[[MemoryState], None]] | None = None
         self._state: MemoryState | None = None
         self._key = jax.random.key(0)
+
+    @property
+    def replacement(self) -> bool:
+        """Whether ``sample`` draws with replacement: as given, else the default of the skrl API of the
+        agent that records into this memory (skrl 1.4: True; skrl 2.1: False)."""
+        if self._replacement is not None:
+            return self._replacement
+        return self.skrl_api != "2.x"
 
     @property
     def state(self) -> MemoryState | None:

@@ -16,7 +16,12 @@ import jax
 import jax.numpy as jnp
 
 from skrl_jax import config as library_config
-from skrl_jax.models.initialization import check_parameter_init, pytorch_initialization
+from skrl_jax.models.initialization import (
+    check_parameter_init,
+    make_initializer,
+    pytorch_initialization,
+    redraw_parameters,
+)
 from skrl_jax.models.inputs import ObservationInputs
 from skrl_jax.models.module import ModelModule, shared_calls
 from skrl_jax.models.parameters import ParameterStore
@@ -203,6 +208,7 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
         self._eager_act = None
         self._probing = False  # name_roles is asking the act override which mixin a role goes to
         self._forwarded: list[tuple[Any, Any]] = []  # (params, key) of the calls of a user's act override
+        self._initializer_rules: tuple[tuple[str, Any], ...] = ()  # init_parameters / init_weights / init_biases
 
     # --- what the user writes -----------------------------------------------------------
 
@@ -243,9 +249,15 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
 
         def create(params_key: jax.Array, inputs: dict[str, Any]) -> tuple[Any, Any]:
             with shared_calls():
-                return self._module.init_with_output(
+                outputs, variables = self._module.init_with_output(
                     {"params": params_key}, inputs, roles, method=ModelModule.compute_roles
                 )
+            params = variables.get("params", {})
+            if self.parameter_init == "pytorch":
+                params = pytorch_initialization(params, params_key)
+            if self._initializer_rules:  # skrl's init_parameters etc. (here: an orthogonal one is a QR too)
+                params = redraw_parameters(params, params_key, self._initializer_rules)
+            return outputs, {**variables, "params": params}
 
         # Under vmap (seeds), one seed at a time: a vmapped orthogonal initializer is a batched LAPACK
         # QR, and two of those running at once deadlock XLA's CPU thread pool on a 2-core machine
@@ -258,10 +270,29 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
             raise NotImplementedError(
                 f"{type(self).__name__} creates flax variable collections {extra}; only 'params' is supported"
             )
-        params = dict(variables.get("params", {}))
-        if self.parameter_init == "pytorch":
-            params = pytorch_initialization(params, params_key)
-        return params
+        return dict(variables["params"])
+
+    def init_parameters(self, method_name: str = "normal", *args: Any, **kwargs: Any) -> None:
+        """skrl's ``init_parameters``: every parameter drawn by ``flax.linen.initializers.<method_name>(*args,
+        **kwargs)`` (e.g. ``("normal", stddev=0.1)``), from now on in ``init`` (so in every agent's and
+        seed's parameters) and at once in ``self.params`` if they exist."""
+        self._add_initializer_rule("parameters", method_name, args, kwargs)
+
+    def init_weights(self, method_name: str = "normal", *args: Any, **kwargs: Any) -> None:
+        """skrl's ``init_weights``: as ``init_parameters``, for the layers' ``kernel`` leaves only."""
+        self._add_initializer_rule("weights", method_name, args, kwargs)
+
+    def init_biases(self, method_name: str = "constant", *args: Any, **kwargs: Any) -> None:
+        """skrl's ``init_biases``: as ``init_parameters``, for the layers' ``bias`` leaves only
+        (``init_biases("constant", 0.0)``)."""
+        self._add_initializer_rule("biases", method_name, args, kwargs)
+
+    def _add_initializer_rule(self, what: str, method_name: str, args: tuple, kwargs: dict) -> None:
+        initializer = make_initializer(method_name, args, kwargs, f"{type(self).__name__}.init_{what}")
+        self._initializer_rules = (*self._initializer_rules, (what, initializer))
+        if self.params is not None:
+            key = jax.random.fold_in(self._eager_key, len(self._initializer_rules))
+            self.params = redraw_parameters(self.params, key, ((what, initializer),))
 
     def apply(self, params: Any, inputs: Any, role: Role = "") -> Any:
         """What ``compute`` returns for ``role`` (pure).

@@ -13,6 +13,7 @@ import zlib
 from collections.abc import Mapping
 from typing import Any
 
+import flax.linen as nn
 import jax
 
 PARAMETER_INITS = ("flax", "pytorch")
@@ -63,3 +64,43 @@ def pytorch_initialization(params: Mapping[str, Any], key: jax.Array) -> dict[st
 def _path_id(path: str) -> int:
     # stable across processes, unlike hash() of a str
     return zlib.crc32(path.encode()) & 0x7FFFFFFF
+
+
+# skrl's init_parameters / init_weights / init_biases: which leaves each redraws
+REDRAWN_LEAVES = {"parameters": None, "weights": "kernel", "biases": "bias"}
+
+
+def make_initializer(method_name: str, args: tuple, kwargs: Mapping[str, Any], owner: str) -> Any:
+    """The ``flax.linen.initializers`` function skrl's ``init_parameters(method_name, *args, **kwargs)``
+    names: ``zeros`` / ``ones`` as they are, any other name called with the arguments."""
+    known = sorted(name for name in dir(nn.initializers) if not name.startswith("_") and name[0].islower())
+    if not isinstance(method_name, str) or not hasattr(nn.initializers, method_name):
+        raise ValueError(f"{owner}: unknown method_name {method_name!r}; flax.linen.initializers has {known}")
+    if method_name in ("zeros", "ones"):
+        return getattr(nn.initializers, method_name)
+    try:
+        return getattr(nn.initializers, method_name)(*args, **kwargs)
+    except TypeError as error:
+        raise TypeError(f"{owner}: flax.linen.initializers.{method_name}{args or ''}{kwargs or ''}: {error}") from None
+
+
+def redraw_parameters(params: Mapping[str, Any], key: jax.Array, rules: Any) -> dict[str, Any]:
+    """Apply ``rules`` (``(what, initializer)`` pairs in order, ``what`` a key of ``REDRAWN_LEAVES``):
+    each redraws the leaves it names (every leaf, ``kernel`` or ``bias`` leaves), each leaf with its
+    own key folded in from its path (skrl's JAX models use one key for every leaf)."""
+
+    def redraw(tree: Any, path: str, name: str | None, initializer: Any, rule_key: jax.Array) -> Any:
+        if isinstance(tree, Mapping):
+            return {
+                child: redraw(value, f"{path}/{child}", name, initializer, rule_key) for child, value in tree.items()
+            }
+        if name is not None and not path.endswith(f"/{name}"):
+            return tree
+        try:
+            return initializer(jax.random.fold_in(rule_key, _path_id(path)), tree.shape, tree.dtype)
+        except Exception as error:
+            raise ValueError(f"initializing the parameter {path} of shape {tree.shape}: {error}") from None
+
+    for index, (what, initializer) in enumerate(rules):
+        params = redraw(params, "", REDRAWN_LEAVES[what], initializer, jax.random.fold_in(key, index))
+    return dict(params)

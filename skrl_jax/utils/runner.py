@@ -23,9 +23,12 @@ Where it differs from skrl's JAX runner:
 
 from __future__ import annotations
 
+import ast
 import copy
 import dataclasses
 import importlib
+import math
+import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -55,7 +58,7 @@ AGENTS = {
     "td3": ("skrl_jax.agents.td3", "TD3", "TD3_DEFAULT_CONFIG"),
     "ddpg": ("skrl_jax.agents.ddpg", "DDPG", "DDPG_DEFAULT_CONFIG"),
     "dqn": ("skrl_jax.agents.dqn", "DQN", "DQN_DEFAULT_CONFIG"),
-    "ddqn": ("skrl_jax.agents.dqn", "DDQN", "DDQN_DEFAULT_CONFIG"),
+    "ddqn": ("skrl_jax.agents.ddqn", "DDQN", "DDQN_DEFAULT_CONFIG"),
 }
 ON_POLICY = ("ppo", "a2c", "rpo")
 TRAINERS = {"sequentialtrainer": SequentialTrainer, "compiledtrainer": CompiledTrainer}
@@ -104,6 +107,83 @@ def detect_skrl_api(cfg: Mapping[str, Any]) -> tuple[str, list[str]]:
     agent = cfg.get("agent") if isinstance(cfg.get("agent"), Mapping) else {}
     reasons += [f"the agent key {key!r}" for key in AGENT_KEYS_2X if key in agent]
     return ("2.x" if reasons else "1.4"), reasons
+
+
+_SCHEDULER_FUNCTIONS = {
+    "max": max,
+    "min": min,
+    "abs": abs,
+    **{name: getattr(math, name) for name in ("exp", "log", "sqrt", "cos", "sin", "tanh", "floor", "ceil")},
+}
+_SCHEDULER_OPERATORS = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+}
+
+
+def scheduler_from_expression(source: str | float) -> Callable[[int, int], float]:
+    """skrl 2.x's YAML ``exploration_scheduler``, an expression in ``timestep`` and ``timesteps``
+    (``max(1 - timestep / timesteps, 1e-2)``), as ``scheduler(timestep, timesteps)``.
+
+    skrl ``eval``-s it; here it is parsed and interpreted: numbers, ``timestep``, ``timesteps``,
+    ``+ - * / // % **`` and the functions ``max min abs`` and ``math``'s ``exp log sqrt cos sin
+    tanh floor ceil`` (written ``exp(...)`` or ``math.exp(...)``).
+    """
+    where = "Runner: agent.exploration_scheduler"
+    text = str(source).strip()
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError as error:
+        raise ValueError(f"{where}: {text!r} is not a valid expression ({error.msg})") from None
+    known = ", ".join(_SCHEDULER_FUNCTIONS)
+
+    def function_name(node: ast.AST) -> str:
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "math":
+            name = node.attr
+        else:
+            name = node.id if isinstance(node, ast.Name) else ast.unparse(node)
+        if name not in _SCHEDULER_FUNCTIONS:
+            raise ValueError(f"{where}: unknown function {ast.unparse(node)!r} in {text!r}; known: {known}")
+        return name
+
+    def interpret(node: ast.AST, names: Mapping[str, float]) -> float:
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+            return node.value
+        if isinstance(node, ast.Name) and node.id in names:
+            return names[node.id]
+        if isinstance(node, ast.BinOp) and type(node.op) in _SCHEDULER_OPERATORS:
+            return _SCHEDULER_OPERATORS[type(node.op)](interpret(node.left, names), interpret(node.right, names))
+        if isinstance(node, ast.UnaryOp) and type(node.op) in _SCHEDULER_OPERATORS:
+            return _SCHEDULER_OPERATORS[type(node.op)](interpret(node.operand, names))
+        if isinstance(node, ast.Call) and not node.keywords:
+            function = _SCHEDULER_FUNCTIONS[function_name(node.func)]
+            return function(*(interpret(argument, names) for argument in node.args))
+        raise ValueError(
+            f"{where}: {ast.unparse(node)!r} is not supported in {text!r} (supported: numbers, timestep, timesteps, "
+            f"+ - * / // % **, and the functions {known})"
+        )
+
+    def check(node: ast.AST) -> None:  # refuse bad syntax now, not at the first step
+        for child in ast.walk(node):
+            if isinstance(child, ast.Call):
+                function_name(child.func)
+            elif isinstance(child, ast.Name) and child.id not in ("timestep", "timesteps", "math"):
+                if not any(isinstance(call, ast.Call) and call.func is child for call in ast.walk(node)):
+                    raise ValueError(f"{where}: unknown name {child.id!r} in {text!r}; it reads timestep and timesteps")
+
+    check(tree)
+
+    def scheduler(timestep: int, timesteps: int) -> float:
+        return interpret(tree.body, {"timestep": timestep, "timesteps": timesteps})
+
+    return scheduler
 
 
 def _rewards_shaper(scale: float) -> Callable[..., Any]:
@@ -256,11 +336,6 @@ class Runner:
         module_name, class_name, defaults_name = AGENTS[key]
         module = importlib.import_module(module_name)
         agent_class = getattr(module, class_name)
-        if self.skrl_api == "2.x" and getattr(agent_class, "config_class", None) is None:
-            raise ValueError(
-                f"Runner: the configuration is skrl 2.x's, but {class_name} takes skrl 1.4's configuration keys only in "
-                "this version; write it with 1.4's names (STATES for the observations, state_preprocessor, ...)"
-            )
         return key, agent_class, getattr(module, defaults_name)
 
     @staticmethod
@@ -397,7 +472,13 @@ class Runner:
         return cfg
 
     def _instantiate_noises(self, cfg: dict[str, Any]) -> None:
-        """Exploration noises as skrl's runner makes them: the class with its ``*_kwargs``."""
+        """skrl 1.4: exploration noises as skrl's runner makes them, the class with its ``*_kwargs``.
+        skrl 2.x: the configuration takes the classes and kwargs; ``exploration_scheduler`` is an
+        expression in ``timestep`` and ``timesteps`` (see ``scheduler_from_expression``)."""
+        if self.skrl_api == "2.x":
+            if isinstance(cfg.get("exploration_scheduler"), (str, int, float)):
+                cfg["exploration_scheduler"] = scheduler_from_expression(cfg["exploration_scheduler"])
+            return
         exploration = cfg.get("exploration")
         if isinstance(exploration, dict) and isinstance(exploration.get("noise"), type):
             exploration["noise"] = exploration["noise"](**(exploration.pop("noise_kwargs", None) or {}))

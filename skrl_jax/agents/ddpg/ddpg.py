@@ -14,10 +14,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from skrl_jax.agents.configs import DDPG_CFG
 from skrl_jax.agents.core import AgentFunctions, AgentState
 from skrl_jax.agents.ddpg.losses import critic_loss, policy_loss, q_target
 from skrl_jax.agents.gradients import gradient_step, make_optimizer
 from skrl_jax.agents.off_policy.base import OffPolicyAgent, OffPolicyLearner, standardize, value_statistics
+from skrl_jax.agents.off_policy.schedule import compiled_schedule
 from skrl_jax.agents.ppo.ppo import EXPERIMENT_DEFAULT_CONFIG
 from skrl_jax.models import DeterministicMixin
 from skrl_jax.models.base import NOT_GIVEN
@@ -97,6 +99,34 @@ def exploration_scale(
     return jnp.where(remaining >= 0, scale, 0.0)
 
 
+def exploration_schedule(
+    cfg: Mapping[str, Any], timesteps: int, owner: str
+) -> tuple[Any, Callable[[jax.Array], jax.Array], Callable[[jax.Array], jax.Array]]:
+    """``(noise, scale(timestep), active(timestep))`` of the exploration noise.
+
+    skrl 1.4 (``cfg["exploration"]``): ``exploration_scale``, active while ``timestep <= timesteps``.
+    skrl 2.x (``cfg["exploration_scheduler"]``, present only in a 2.x agent's internal dict): the
+    scheduler's value (1 without one), active for the whole run.
+    """
+    exploration = cfg["exploration"]
+    noise = exploration["noise"]
+    if "exploration_scheduler" in cfg:
+        scheduler = cfg["exploration_scheduler"]
+        if scheduler is None:
+            return noise, lambda timestep: jnp.ones((), jnp.float32), lambda timestep: jnp.ones((), bool)
+        return noise, compiled_schedule(scheduler, timesteps, owner), lambda timestep: jnp.ones((), bool)
+    initial_scale, final_scale = float(exploration["initial_scale"]), float(exploration["final_scale"])
+    noise_timesteps = exploration["timesteps"] if exploration["timesteps"] is not None else timesteps
+
+    def scale(timestep: jax.Array) -> jax.Array:
+        return exploration_scale(timestep, initial_scale, final_scale, noise_timesteps)
+
+    def active(timestep: jax.Array) -> jax.Array:
+        return (timestep <= noise_timesteps) if noise_timesteps else jnp.ones((), bool)
+
+    return noise, scale, active
+
+
 def check_deterministic_policy(agent: OffPolicyAgent, critics: tuple[str, ...]) -> None:
     """A ``DeterministicMixin`` policy, not in one model with a critic (checked before anything is traced)."""
     name = type(agent).__name__
@@ -125,10 +155,7 @@ def make_acting(
     """
     cfg, models = agent.cfg, agent.model_set
     preprocessor = agent.state_preprocessor
-    exploration = cfg["exploration"]
-    noise = exploration["noise"]
-    initial_scale, final_scale = float(exploration["initial_scale"]), float(exploration["final_scale"])
-    noise_timesteps = exploration["timesteps"] if exploration["timesteps"] is not None else timesteps
+    noise, noise_scale, noise_active = exploration_schedule(cfg, timesteps, type(agent).__name__)
     random_timesteps = int(cfg["random_timesteps"])
     action_size = compute_space_size(agent.action_space, occupied_size=True)
     low = jnp.asarray(np.asarray(agent.action_space.low, np.float32).reshape(-1))
@@ -152,8 +179,8 @@ def make_acting(
         carry = state.carry
         if noise is not None:
             noises, noise_state = noise.sample(carry.noise, noise_key, actions.shape)
-            noises = exploration_scale(timestep, initial_scale, final_scale, noise_timesteps) * noises
-            active = (timestep <= noise_timesteps) if noise_timesteps else jnp.ones((), bool)
+            noises = noise_scale(timestep) * noises
+            active = noise_active(timestep)
             actions = jnp.where(active, jnp.clip(actions + noises, low, high), actions)
             applied = jnp.where(active, jnp.stack([noises.max(), noises.min(), noises.mean()]), 0.0)
             carry = ExplorationState(noise_state, applied.astype(jnp.float32))
@@ -193,6 +220,7 @@ class DDPG(OffPolicyAgent):
     """
 
     default_config = DDPG_DEFAULT_CONFIG
+    config_class = DDPG_CFG
     required_models = ("policy", "target_policy", "critic", "target_critic")
 
     def __init__(

@@ -6,17 +6,19 @@ output is one Q-value per action, ``(batch, num_actions)``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 
+from skrl_jax.agents.configs import DDQN_CFG, DQN_CFG
 from skrl_jax.agents.core import AgentFunctions, AgentState
 from skrl_jax.agents.dqn.losses import double_q_target, q_loss, q_target
 from skrl_jax.agents.gradients import gradient_step, make_optimizer
 from skrl_jax.agents.off_policy.base import OffPolicyAgent, OffPolicyLearner, standardize, value_statistics
 from skrl_jax.agents.off_policy.models import polyak_update
+from skrl_jax.agents.off_policy.schedule import compiled_schedule
 from skrl_jax.agents.ppo.ppo import EXPERIMENT_DEFAULT_CONFIG
 from skrl_jax.models.base import NOT_GIVEN
 from skrl_jax.resources.preprocessors import scaler_update
@@ -65,6 +67,7 @@ class DQN(OffPolicyAgent):
     """
 
     default_config = DQN_DEFAULT_CONFIG
+    config_class = DQN_CFG
     required_models = ("q_network", "target_q_network")
     continuous = False
     double = False
@@ -88,12 +91,24 @@ class DQN(OffPolicyAgent):
                 f"{q_network._spec_for('q_network').mixin.__name__}"
             )
 
+    def epsilon_schedule(self, timesteps: int) -> Callable[[jax.Array], jax.Array] | None:
+        """``epsilon(timestep)``, None for greedy actions: skrl 1.4's ``cfg["exploration"]`` (greedy when
+        its ``timesteps`` is 0), or skrl 2.x's ``exploration_scheduler`` (greedy without one)."""
+        if "exploration_scheduler" in self.cfg:
+            scheduler = self.cfg["exploration_scheduler"]
+            return None if scheduler is None else compiled_schedule(scheduler, timesteps, type(self).__name__)
+        exploration = self.cfg["exploration"]
+        if not exploration["timesteps"]:
+            return None
+        initial, final, decay = exploration["initial_epsilon"], exploration["final_epsilon"], exploration["timesteps"]
+        return lambda timestep: epsilon(timestep, initial, final, decay)
+
     def build(self, num_envs: int, timesteps: int) -> AgentFunctions:
         cfg, models, keys = self.cfg, self.model_set, self.model_set.param_keys
         preprocessor = self.state_preprocessor
         optimizer = make_optimizer(float(cfg["learning_rate"]))
         gamma, polyak = float(cfg["discount_factor"]), float(cfg["polyak"])
-        exploration = cfg["exploration"]
+        epsilon_at = self.epsilon_schedule(timesteps)
         random_timesteps, target_interval = int(cfg["random_timesteps"]), int(cfg["target_update_interval"])
         num_actions = int(self.action_space.n)
         record = self.make_record(timesteps)
@@ -124,14 +139,12 @@ class DQN(OffPolicyAgent):
             values = q_values(learner.params, standardize(preprocessor, learner.state_scaler, observations))
             greedy = jnp.argmax(values, axis=-1, keepdims=True).astype(jnp.int32)
             extras = {"outputs": {"q_values": values}}
-            if deterministic or not exploration["timesteps"]:
+            if deterministic or epsilon_at is None:
                 return greedy, extras
             random_key, explore_key = jax.random.split(key)
             batch = observations.shape[0]
             random = self.random_actions(random_key, batch)
-            eps = epsilon(
-                timestep, exploration["initial_epsilon"], exploration["final_epsilon"], exploration["timesteps"]
-            )
+            eps = epsilon_at(timestep)
             explore = (jax.random.uniform(explore_key, (batch, 1)) < eps) | (timestep < random_timesteps)
             return jnp.where(explore, random, greedy), {**extras, "epsilon": eps}
 
@@ -185,4 +198,5 @@ class DDQN(DQN):
     """Double DQN: the Q-network picks the next action, the target network values it (skrl's ``DDQN``)."""
 
     default_config = DDQN_DEFAULT_CONFIG
+    config_class = DDQN_CFG
     double = True

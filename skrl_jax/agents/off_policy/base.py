@@ -185,15 +185,10 @@ class OffPolicyAgent(Agent):
         name = type(self).__name__
         if self.memory is None:
             raise ValueError(f"{name} learns from a replay memory: pass memory=RandomMemory(memory_size, num_envs)")
-        batch_size, starts = int(self.cfg["batch_size"]), int(self.cfg["learning_starts"])
+        batch_size = int(self.cfg["batch_size"])
         capacity = self.memory.memory_size * num_envs
         if batch_size > capacity:
             raise ValueError(f"{name}: batch_size={batch_size} is larger than the memory ({capacity} transitions)")
-        if not getattr(self.memory, "replacement", True) and batch_size > max(starts, 1) * num_envs:
-            raise ValueError(
-                f"{name}: batch_size={batch_size} transitions sampled without replacement, but the memory holds only "
-                f"{max(starts, 1) * num_envs} when learning starts (learning_starts={starts} x {num_envs} environments)"
-            )
         return self.build(num_envs, timesteps)
 
     def build(self, num_envs: int, timesteps: int) -> AgentFunctions:

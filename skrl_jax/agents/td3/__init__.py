@@ -1,6 +1,15 @@
-"""TD3: ``TD3`` and ``TD3_DEFAULT_CONFIG`` (skrl's names)."""
+"""TD3: ``TD3``, skrl 1.4's ``TD3_DEFAULT_CONFIG`` and skrl 2.x's ``TD3_CFG``."""
 
+from skrl_jax.agents.configs import TD3_CFG
 from skrl_jax.agents.td3.losses import critic_loss, policy_loss, smoothed_target_actions, twin_target
 from skrl_jax.agents.td3.td3 import TD3, TD3_DEFAULT_CONFIG
 
-__all__ = ["TD3", "TD3_DEFAULT_CONFIG", "critic_loss", "policy_loss", "smoothed_target_actions", "twin_target"]
+__all__ = [
+    "TD3",
+    "TD3_CFG",
+    "TD3_DEFAULT_CONFIG",
+    "critic_loss",
+    "policy_loss",
+    "smoothed_target_actions",
+    "twin_target",
+]

@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from skrl_jax.agents.configs import TD3_CFG
 from skrl_jax.agents.core import AgentFunctions, AgentState
 from skrl_jax.agents.ddpg.ddpg import (
     EXPLORATION_METRIC_TAGS,
@@ -81,6 +82,7 @@ class TD3(OffPolicyAgent):
     """
 
     default_config = TD3_DEFAULT_CONFIG
+    config_class = TD3_CFG
     required_models = ("policy", "target_policy", *CRITICS, *TARGETS)
 
     def __init__(
