@@ -33,7 +33,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 from collections.abc import Callable, Collection, Mapping
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 # skrl 1.4's name -> 2.x's
 RENAMED_IN_2X = {
@@ -157,17 +157,13 @@ class A2C_CFG(_OnPolicyCfg):  # noqa: N801 (skrl's name)
 
 
 @dataclasses.dataclass(kw_only=True)
-class SAC_CFG(AgentCfg):  # noqa: N801 (skrl's name)
-    """skrl 2.x's SAC configuration (skrl 2.1.1's fields and defaults, and this library's own keys).
-
-    ``learning_rate`` is one rate or the ``(actor, critic, entropy)`` triple (1.4's
-    ``actor_learning_rate``, ``critic_learning_rate``, ``entropy_learning_rate``)."""
+class _ReplayCfg(AgentCfg):
+    """The fields skrl 2.x's off-policy configurations have in common (skrl 2.1.1's defaults)."""
 
     gradient_steps: int = 1
     batch_size: int = 64
     discount_factor: float = 0.99
     polyak: float = 0.005
-    learning_rate: float | tuple[float, float, float] = 1e-3
     learning_rate_scheduler: Any = None
     learning_rate_scheduler_kwargs: dict | tuple = dataclasses.field(default_factory=dict)
     observation_preprocessor: Any = None
@@ -176,25 +172,40 @@ class SAC_CFG(AgentCfg):  # noqa: N801 (skrl's name)
     state_preprocessor_kwargs: dict = dataclasses.field(default_factory=dict)
     random_timesteps: int = 0
     learning_starts: int = 0
-    grad_norm_clip: float = 0
-    learn_entropy: bool = True
-    initial_entropy_value: float = 0.2
-    target_entropy: float | None = None
     rewards_shaper: Callable | None = None
-    # not skrl keys (the README documents them): as in SAC_DEFAULT_CONFIG
-    actor_gradient_to_encoder: bool = False
-    sharing_diagnostics: bool = False
+    # the networks of 1.4's <network>_learning_rate keys, in the order of 2.x's learning_rate tuple
+    rate_networks: ClassVar[tuple[str, ...]] = ()
 
     def internal(self, owner: str, shared: bool) -> dict[str, Any]:
         values = _common_internal(self, owner)
-        values.update(_rates(values.pop("learning_rate"), ("actor", "critic", "entropy"), owner))
+        if self.rate_networks:
+            values.update(_rates(values.pop("learning_rate"), self.rate_networks, owner))
         for key in ("learning_rate_scheduler", "learning_rate_scheduler_kwargs"):
             values[key] = _one_of_tuple(values[key], key, owner)
         return values
 
 
 @dataclasses.dataclass(kw_only=True)
-class DDPG_CFG(AgentCfg):  # noqa: N801 (skrl's name)
+class SAC_CFG(_ReplayCfg):  # noqa: N801 (skrl's name)
+    """skrl 2.x's SAC configuration (skrl 2.1.1's fields and defaults, and this library's own keys).
+
+    ``learning_rate`` is one rate or the ``(actor, critic, entropy)`` triple (1.4's
+    ``actor_learning_rate``, ``critic_learning_rate``, ``entropy_learning_rate``)."""
+
+    learning_rate: float | tuple[float, float, float] = 1e-3
+    grad_norm_clip: float = 0
+    learn_entropy: bool = True
+    initial_entropy_value: float = 0.2
+    target_entropy: float | None = None
+    # not skrl keys (the README documents them): as in SAC_DEFAULT_CONFIG
+    actor_gradient_to_encoder: bool = False
+    sharing_diagnostics: bool = False
+
+    rate_networks: ClassVar[tuple[str, ...]] = ("actor", "critic", "entropy")
+
+
+@dataclasses.dataclass(kw_only=True)
+class DDPG_CFG(_ReplayCfg):  # noqa: N801 (skrl's name)
     """skrl 2.x's DDPG configuration (skrl 2.1.1's fields and defaults).
 
     ``learning_rate`` is one rate or the ``(actor, critic)`` pair. ``exploration_noise`` is a noise
@@ -202,30 +213,16 @@ class DDPG_CFG(AgentCfg):  # noqa: N801 (skrl's name)
     scales its samples (see ``skrl_jax.agents.off_policy.schedule``), and without one the noise is
     added unscaled for the whole run (1.4 decays it from ``initial_scale`` to ``final_scale``)."""
 
-    gradient_steps: int = 1
-    batch_size: int = 64
-    discount_factor: float = 0.99
-    polyak: float = 0.005
     learning_rate: float | tuple[float, float] = 1e-3
-    learning_rate_scheduler: Any = None
-    learning_rate_scheduler_kwargs: dict | tuple = dataclasses.field(default_factory=dict)
-    observation_preprocessor: Any = None
-    observation_preprocessor_kwargs: dict = dataclasses.field(default_factory=dict)
-    state_preprocessor: Any = None
-    state_preprocessor_kwargs: dict = dataclasses.field(default_factory=dict)
-    random_timesteps: int = 0
-    learning_starts: int = 0
     grad_norm_clip: float = 0
     exploration_noise: Any = None
     exploration_noise_kwargs: dict = dataclasses.field(default_factory=dict)
     exploration_scheduler: Callable[[int, int], float] | None = None
-    rewards_shaper: Callable | None = None
+
+    rate_networks: ClassVar[tuple[str, ...]] = ("actor", "critic")
 
     def internal(self, owner: str, shared: bool) -> dict[str, Any]:
-        values = _common_internal(self, owner)
-        values.update(_rates(values.pop("learning_rate"), ("actor", "critic"), owner))
-        for key in ("learning_rate_scheduler", "learning_rate_scheduler_kwargs"):
-            values[key] = _one_of_tuple(values[key], key, owner)
+        values = super().internal(owner, shared)
         noise = _noise(
             values.pop("exploration_noise"), values.pop("exploration_noise_kwargs"), "exploration_noise", owner
         )
@@ -256,32 +253,16 @@ class TD3_CFG(DDPG_CFG):  # noqa: N801 (skrl's name)
 
 
 @dataclasses.dataclass(kw_only=True)
-class DQN_CFG(AgentCfg):  # noqa: N801 (skrl's name)
+class DQN_CFG(_ReplayCfg):  # noqa: N801 (skrl's name)
     """skrl 2.x's DQN configuration (skrl 2.1.1's fields and defaults).
 
     ``exploration_scheduler(timestep, timesteps)`` gives epsilon; without one the actions are
     greedy (and ``random_timesteps`` is not used, as skrl 2.x)."""
 
-    gradient_steps: int = 1
-    batch_size: int = 64
-    discount_factor: float = 0.99
-    polyak: float = 0.005
     learning_rate: float = 1e-3
-    learning_rate_scheduler: Any = None
-    learning_rate_scheduler_kwargs: dict = dataclasses.field(default_factory=dict)
-    observation_preprocessor: Any = None
-    observation_preprocessor_kwargs: dict = dataclasses.field(default_factory=dict)
-    state_preprocessor: Any = None
-    state_preprocessor_kwargs: dict = dataclasses.field(default_factory=dict)
-    random_timesteps: int = 0
-    learning_starts: int = 0
     update_interval: int = 1
     target_update_interval: int = 10
     exploration_scheduler: Callable[[int, int], float] | None = None
-    rewards_shaper: Callable | None = None
-
-    def internal(self, owner: str, shared: bool) -> dict[str, Any]:
-        return _common_internal(self, owner)
 
 
 @dataclasses.dataclass(kw_only=True)
