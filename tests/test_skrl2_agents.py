@@ -92,7 +92,7 @@ def test_a_key_of_the_other_api_names_its_counterpart():
         PPO(models=separate_models_14(), cfg={"gae_lambda": 0.9})
     with pytest.raises(KeyError, match=r"'observation_preprocessor' is skrl 2.x's name for 1.4's 'state_preprocessor'"):
         PPO(models=separate_models_14(), cfg={"observation_preprocessor": RunningStandardScaler})
-    with pytest.raises(NotImplementedError, match="privileged states'.*observation_preprocessor"):
+    with pytest.raises(ValueError, match="privileged states' preprocessor.*no state_space.*observation_preprocessor"):
         agent_2x({"state_preprocessor": RunningStandardScaler})
     with pytest.raises(TypeError, match="cfg must be a PPO_CFG or a dict of its keys, got A2C_CFG"):
         agent_2x(A2C_CFG())
@@ -135,7 +135,7 @@ def test_2x_act_and_record_transition_take_observations_and_states_and_refuse_1x
         agent.act(observations, 0, 16)
     with pytest.raises(TypeError, match=r"record_transition.*built the skrl 2.x way"):
         agent.record_transition(observations, actions, jnp.ones((2, 1)), observations, None, None, {}, 1, 16)
-    with pytest.raises(NotImplementedError, match="privileged states"):
+    with pytest.raises(ValueError, match="got states .* built with state_space=None"):
         agent.act(observations, jnp.ones((2, 3)), timestep=1, timesteps=16)
     old = PPO(models=separate_models_14(), memory=RandomMemory(16, 2), cfg={"rollouts": 16})
     old.init()

@@ -22,7 +22,7 @@ from skrl_jax import config as library_config
 from skrl_jax.agents.configs import INTERNAL_2X_KEYS, AgentCfg, check_no_2x_keys, make_cfg
 from skrl_jax.agents.core import AgentFunctions, AgentState, Transition
 from skrl_jax.models.base import NOT_GIVEN
-from skrl_jax.utils.spaces import compute_space_size
+from skrl_jax.utils.spaces import check_space, compute_space_size
 from skrl_jax.utils.validation import Factory, Keywords, Number, check_config, raise_if_not_finite
 
 _POSITIVE_INT = Number(integer=True, low=1)
@@ -135,6 +135,7 @@ class Agent:
 
     default_config: Mapping[str, Any] = {}  # skrl's cfg dict: its keys are the only ones accepted
     config_class: type | None = None  # skrl 2.x's dataclass (PPO_CFG, ...); None: 1.4's API only
+    records_privileged_states = False  # whether it takes skrl 2.x's privileged states (a state_space)
     required_models: tuple[str, ...] = ()  # model keys that must be given
 
     def __init__(
@@ -164,6 +165,15 @@ class Agent:
         self.observation_space = observation_space
         self.action_space = action_space
         self.state_space = None if state_space is NOT_GIVEN else state_space
+        self.privileged_size = 0  # > 0: the functions' observations are [observations, privileged states]
+        if self.state_space is not None:
+            check_space(self.state_space, f"{name}: state space")
+            if not self.records_privileged_states:
+                raise NotImplementedError(
+                    f"{name}: state_space={self.state_space} (skrl 2.x's privileged states) is not supported by "
+                    f"{name} yet (PPO, A2C and RPO take them); build it with state_space=None"
+                )
+            self.privileged_size = compute_space_size(self.state_space, occupied_size=True)
         self.device = device
         self.skrl_api = self._choose_api(cfg, state_space is not NOT_GIVEN)
         if hasattr(self.memory, "skrl_api"):  # the memory's defaults follow the agent's API
@@ -224,6 +234,16 @@ class Agent:
             cfg.expand()
             model_ids = [id(model) for model in self.models.values() if model is not None]
             cfg = cfg.internal(name, shared=len(set(model_ids)) < len(model_ids))
+            if cfg.get("privileged_preprocessor") is not None and not self.privileged_size:
+                raise ValueError(
+                    f"{name}: cfg state_preprocessor (skrl 2.x: the privileged states' preprocessor) is set, but "
+                    + (
+                        "the agent has no state_space (build it with state_space=env.state_space)"
+                        if self.records_privileged_states
+                        else f"{name} does not take privileged states yet (PPO, A2C and RPO do)"
+                    )
+                    + "; the observations' preprocessor is observation_preprocessor"
+                )
             extra = {key: None for key in INTERNAL_2X_KEYS if key in cfg}
             return merge_config({**self.default_config, **extra}, cfg, name)
         if not isinstance(cfg, Mapping | None):
@@ -364,7 +384,7 @@ class Agent:
     def _placeholder_transition(self, functions: AgentFunctions, num_envs: int) -> tuple:
         """A pending record of the shapes a real one has, marked as nothing (timestep -1), so the
         first step runs the same compiled call as every other."""
-        size = compute_space_size(self.observation_space, occupied_size=True)
+        size = compute_space_size(self.observation_space, occupied_size=True) + self.privileged_size
         observations = jnp.zeros((num_envs, size), jnp.float32)
         actions, extras = jax.eval_shape(
             functions.act, self._state, observations, jax.random.key(0), jnp.zeros((), jnp.int32)
@@ -397,7 +417,8 @@ class Agent:
         """
         arguments = self._bind_api_call("act", args, kwargs)
         if self.skrl_api == "2.x":
-            self._refuse_privileged_states(arguments.pop("states"), "act")
+            observations = arguments["observations"]
+            arguments["observations"] = self.with_privileged_states(observations, arguments.pop("states"), "act")
             actions, log_prob, outputs = self._act_step(**arguments)
             return actions, outputs if log_prob is None else {**outputs, "log_prob": log_prob}
         return self._act_step(**arguments)
@@ -422,12 +443,31 @@ class Agent:
                 arguments["next_observations"] = arguments.pop("next_states")
         return arguments
 
-    def _refuse_privileged_states(self, states: Any, method: str) -> None:
-        if states is not None:
-            raise NotImplementedError(
-                f"{type(self).__name__}.{method}: got privileged states (skrl 2.x's states), which this agent does "
-                "not record yet; pass states=None (a gymnasium environment has none)"
+    def with_privileged_states(self, observations: Any, states: Any, what: str = "act") -> Any:
+        """What the agent's functions take as observations: ``observations``, or, for an agent built with a
+        ``state_space`` (skrl 2.x's privileged states), ``concatenate([observations, states], -1)``;
+        the models get them apart, as ``inputs["observations"]`` and ``inputs["states"]``. The
+        trainers call it with ``env.state()``."""
+        name = type(self).__name__
+        if not self.privileged_size:
+            if states is not None:
+                raise ValueError(
+                    f"{name}.{what}: got states (skrl 2.x's privileged states), but the agent was built with "
+                    "state_space=None; build it with state_space=env.state_space to use them"
+                )
+            return observations
+        if states is None:
+            raise ValueError(
+                f"{name}.{what}: the agent was built with state_space={self.state_space} and needs the privileged "
+                "states (env.state()), got None"
             )
+        observations, states = jnp.asarray(observations, jnp.float32), jnp.asarray(states, jnp.float32)
+        if states.shape[:-1] != observations.shape[:-1] or states.shape[-1:] != (self.privileged_size,):
+            raise ValueError(
+                f"{name}.{what}: expected states (privileged) of shape {(*observations.shape[:-1], self.privileged_size)} "
+                f"for {self.state_space}, got {tuple(states.shape)}"
+            )
+        return jnp.concatenate([observations, states], -1)
 
     def _act_step(
         self, observations: Any, timestep: int, timesteps: int, deterministic: bool = False
@@ -461,8 +501,10 @@ class Agent:
         """
         arguments = self._bind_api_call("record_transition", args, kwargs)
         if self.skrl_api == "2.x":
-            self._refuse_privileged_states(arguments.pop("states"), "record_transition")
-            self._refuse_privileged_states(arguments.pop("next_states"), "record_transition")
+            for observations, states in (("observations", "states"), ("next_observations", "next_states")):
+                arguments[observations] = self.with_privileged_states(
+                    arguments[observations], arguments.pop(states), "record_transition"
+                )
         self._record_step(**arguments)
 
     def _record_step(

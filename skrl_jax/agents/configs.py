@@ -69,7 +69,7 @@ ONLY_IN_2X = {
     "smooth_regularization_noise_kwargs": "cfg['smooth_regularization_noise'] (a noise instance)",
 }
 # keys a 2.x agent's internal dict may hold beside 1.4's: 2.x semantics with no 1.4 key
-INTERNAL_2X_KEYS = ("exploration_scheduler",)
+INTERNAL_2X_KEYS = ("exploration_scheduler", "privileged_preprocessor", "privileged_preprocessor_kwargs")
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -294,18 +294,15 @@ def _noise(noise_class: Any, kwargs: Mapping[str, Any], what: str, owner: str) -
 
 
 def _common_internal(cfg: Any, owner: str) -> dict[str, Any]:
-    """The fields of a 2.x configuration under their 1.4 names, the experiment as a dict; a privileged
-    state preprocessor is refused (no agent records privileged states yet)."""
+    """The fields of a 2.x configuration under their 1.4 names, the experiment as a dict; 2.x's
+    ``state_preprocessor`` (the privileged states') as ``privileged_preprocessor``."""
     values = {field.name: getattr(cfg, field.name) for field in dataclasses.fields(cfg)}
     experiment = values.pop("experiment")
     experiment = dataclasses.asdict(experiment) if dataclasses.is_dataclass(experiment) else dict(experiment)
-    if values.pop("state_preprocessor", None) is not None:
-        raise NotImplementedError(
-            f"{owner}: cfg state_preprocessor (skrl 2.x: the privileged states') is set, but this agent does not "
-            "record privileged states yet; the observations' preprocessor is observation_preprocessor"
-        )
-    values.pop("state_preprocessor_kwargs", None)
+    privileged = values.pop("state_preprocessor", None), values.pop("state_preprocessor_kwargs", None) or {}
     internal = {RENAMED_BACK.get(key, key): value for key, value in values.items()}
+    if privileged[0] is not None:
+        internal["privileged_preprocessor"], internal["privileged_preprocessor_kwargs"] = privileged
     internal["experiment"] = experiment
     return internal
 

@@ -3,9 +3,11 @@
 from skrl_jax.envs.gymnasium import GymnasiumWrapper, wrap_env
 from skrl_jax.envs.jax_env import BraxWrapper, EpisodeState, GymnaxWrapper, JaxEnv
 from skrl_jax.envs.observation import (
+    PrivilegedStateEnv,
     SelectGymnasiumObservation,
     SelectGymnaxObservation,
     hidden_velocity_cartpole,
+    privileged_state,
     select_observation,
 )
 
@@ -15,9 +17,11 @@ __all__ = [
     "GymnasiumWrapper",
     "GymnaxWrapper",
     "JaxEnv",
+    "PrivilegedStateEnv",
     "SelectGymnasiumObservation",
     "SelectGymnaxObservation",
     "hidden_velocity_cartpole",
+    "privileged_state",
     "select_observation",
     "wrap_env",
 ]

@@ -220,3 +220,73 @@ def hidden_velocity_cartpole(kind: str = "gymnax", **kwargs: Any) -> Any:
     if kind == "gymnasium":
         return select_observation(gymnasium.make("CartPole-v1", **kwargs), CARTPOLE_POSITIONS)
     raise ValueError(f"hidden_velocity_cartpole: expected kind='gymnax' or kind='gymnasium', got {kind!r}")
+
+
+class PrivilegedStateEnv:
+    """A host environment (``wrap_env``'s) whose observations keep some components and whose privileged
+    state (skrl 2.x's ``env.state()`` and ``env.state_space``) is the whole observation: an asymmetric
+    actor-critic task, in which the policy acts on part of what the value may read.
+
+    Args:
+        env: a ``wrap_env``-wrapped gymnasium environment with a 1-D ``Box`` observation space ``(n,)``.
+        indices: the components the observations keep, distinct ints in ``0..n-1``.
+
+    ``reset`` / ``step`` return ``(num_envs, len(indices))`` observations (``infos["final_observation"]``
+    selected too); ``state()`` is the last full observation, ``(num_envs, n)``, the one the
+    agent acts on next (as an environment's state after an automatic reset).
+    """
+
+    def __init__(self, env: Any, indices: Sequence[int]) -> None:
+        where = "PrivilegedStateEnv"
+        from skrl_jax.envs.gymnasium import GymnasiumWrapper
+
+        if not isinstance(env, GymnasiumWrapper):
+            raise TypeError(f"{where}: expected a wrap_env-wrapped gymnasium environment, got {type(env).__name__}")
+        size = _flat_box_size(
+            env.observation_space, gymnasium.spaces.Box, where, "gymnasium.wrappers.FlattenObservation"
+        )
+        self._env = env
+        self._indices = np.asarray(_check_indices(indices, size, where))
+        space = env.observation_space
+        self.observation_space = gymnasium.spaces.Box(
+            np.asarray(space.low)[self._indices], np.asarray(space.high)[self._indices], dtype=space.dtype
+        )
+        self.state_space = space
+        self._state: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._env, name)
+
+    def _select(self, observations: Any) -> Any:
+        return observations[..., self._indices]
+
+    def reset(self, seed: int | None = None) -> tuple[Any, dict]:
+        observations, infos = self._env.reset(seed=seed)
+        self._state = observations
+        return self._select(observations), infos
+
+    def step(self, actions: Any) -> tuple:
+        observations, rewards, terminated, truncated, infos = self._env.step(actions)
+        self._state = observations
+        if "final_observation" in infos:
+            infos = dict(infos, final_observation=self._select_final(infos["final_observation"]))
+        return self._select(observations), rewards, terminated, truncated, infos
+
+    def _select_final(self, final: Any) -> Any:
+        """A vector env's final observations are an object array (None where no episode ended)."""
+        final = np.asarray(final) if not isinstance(final, np.ndarray) else final
+        if final.dtype != object:
+            return final[..., self._indices]
+        selected = np.empty(final.shape, object)
+        for index, entry in np.ndenumerate(final):
+            selected[index] = None if entry is None else np.asarray(entry)[..., self._indices]
+        return selected
+
+    def state(self) -> Any:
+        """The privileged states, ``(num_envs, n)``: the full observations of the last reset or step."""
+        return self._state
+
+
+def privileged_state(env: Any, indices: Sequence[int]) -> PrivilegedStateEnv:
+    """``PrivilegedStateEnv(env, indices)``: observations ``obs[..., indices]``, privileged state the full ``obs``."""
+    return PrivilegedStateEnv(env, indices)

@@ -106,6 +106,12 @@ class CompiledTrainer:
         if not isinstance(agent, Agent):
             raise TypeError(f"CompiledTrainer trains skrl_jax agents (PPO, A2C, RPO, ...), got {type(agent).__name__}")
         _check_env(env, agent)
+        if agent.privileged_size:
+            raise NotImplementedError(
+                f"CompiledTrainer: {type(agent).__name__} was built with state_space={agent.state_space} (skrl 2.x's "
+                "privileged states), which only the SequentialTrainer passes in this version (a pure-JAX environment "
+                "has no state()); build it with state_space=None"
+            )
         self.env = env
         self.agents = agent
         self.num_envs = check_positive_int(self.cfg["num_envs"], "CompiledTrainer: cfg['num_envs']")

@@ -74,6 +74,11 @@ class SequentialTrainer:
             raise TypeError(f"SequentialTrainer trains skrl_jax agents (PPO, SAC, ...), got {type(agents).__name__}")
         self.timesteps = check_positive_int(self.cfg["timesteps"], "SequentialTrainer: cfg['timesteps']")
         check_env_fits_agent(env, agents)
+        if agents.privileged_size and getattr(env, "state_space", None) is None:
+            raise ValueError(
+                f"SequentialTrainer: the agent was built with state_space={agents.state_space} (privileged states) but "
+                "the environment has no state_space (env.state() is None); build the agent with state_space=None"
+            )
         memory, env_envs = agents.memory, getattr(env, "num_envs", None)
         if memory is not None and env_envs is not None and memory.num_envs != env_envs:
             raise ValueError(
@@ -106,6 +111,13 @@ class SequentialTrainer:
             if value.size == 1 and np.issubdtype(value.dtype, np.number):
                 self.agents.track_data(f"Info / {name}", float(value.reshape(())))
 
+    def _observed(self, observations: Any) -> Any:
+        """What the agent acts on: the observations, with the environment's privileged states
+        (``env.state()``) for an agent built with a ``state_space`` (skrl 2.x)."""
+        if not self.agents.privileged_size:
+            return observations
+        return self.agents.with_privileged_states(observations, self.env.state(), "train (env.state())")
+
     def _render(self) -> None:
         if not self.headless and getattr(self.env, "render_mode", None) is not None:
             self.env.render()
@@ -116,7 +128,7 @@ class SequentialTrainer:
         and is raised again."""
         agent = self.agents
         agent.set_mode("train")
-        states, _ = self.env.reset()
+        states = self._observed(self.env.reset()[0])
         timestep, agent.resume_timestep = agent.resume_timestep, 0
         progress = self._progress("train", timestep)
         try:
@@ -124,6 +136,7 @@ class SequentialTrainer:
                 agent.pre_interaction(timestep, self.timesteps)
                 actions = agent._act_step(states, timestep, self.timesteps)[0]
                 next_states, rewards, terminated, truncated, infos = self.env.step(actions)
+                next_states = self._observed(next_states)
                 self._render()
                 agent._record_step(
                     states, actions, rewards, next_states, terminated, truncated, infos, timestep, self.timesteps
@@ -155,7 +168,7 @@ class SequentialTrainer:
         """
         agent = self.agents
         agent.set_mode("eval")
-        states, _ = self.env.reset()
+        states = self._observed(self.env.reset()[0])
         greedy = not self.cfg["stochastic_evaluation"]
         for timestep in self._progress("eval"):
             actions = agent._act_step(states, timestep, self.timesteps, deterministic=greedy)[0]
@@ -163,6 +176,6 @@ class SequentialTrainer:
             self._render()
             agent.track_episodes(rewards, terminated, truncated, timestep)
             self._track_environment_info(infos)
-            states = next_states
+            states = self._observed(next_states)
         if self.cfg["close_environment_at_exit"]:
             self.env.close()

@@ -35,6 +35,7 @@ class OnPolicyAgent(Agent):
     loss_function: LossFunction
     learning_epochs_key: str | None = "learning_epochs"
     uses_alpha = False
+    records_privileged_states = True
     recurrent = False  # the *_RNN agents: recurrent models, trained on sequences
 
     def __init__(
@@ -92,6 +93,10 @@ class OnPolicyAgent(Agent):
             time_limit_bootstrap=bool(cfg["time_limit_bootstrap"]),
             mixed_precision=bool(cfg["mixed_precision"]),
             shuffle_minibatches=bool(cfg["shuffle_minibatches"]),
+            privileged_size=self.privileged_size,
+            privileged_preprocessor=_instantiate(
+                cfg.get("privileged_preprocessor"), cfg.get("privileged_preprocessor_kwargs") or {}
+            ),
         )
         compute_dtype = jnp.bfloat16 if self.config.mixed_precision else None
         extra_inputs = None if self.config.alpha is None else {"alpha": self.config.alpha}
@@ -170,7 +175,10 @@ class OnPolicyAgent(Agent):
         self.state = self.state._replace(memory=self.state.memory._replace(rollout=buffer))
 
     def memory_specs(self) -> dict[str, tuple[int, Any]]:
-        return {**rollout_specs(self.observation_space, self.action_space), **rnn_specs(self.actor_critic)}
+        return {
+            **rollout_specs(self.observation_space, self.action_space, self.privileged_size),
+            **rnn_specs(self.actor_critic),
+        }
 
     def make_functions(self, num_envs: int, timesteps: int = 0) -> AgentFunctions:
         """PPO / A2C / RPO as pure functions (``on_policy/functions.py``); checks the rollout fits."""

@@ -49,10 +49,11 @@ class RolloutMemory(NamedTuple):
     next_states: jax.Array
 
 
-def rollout_specs(observation_space: Any, action_space: Any) -> dict[str, tuple[int, Any]]:
-    """The tensors of a rollout memory: name -> (size, dtype), as skrl's on-policy agents create them."""
+def rollout_specs(observation_space: Any, action_space: Any, privileged_size: int = 0) -> dict[str, tuple[int, Any]]:
+    """The tensors of a rollout memory: name -> (size, dtype), as skrl's on-policy agents create them
+    (with privileged states, "states" holds the observations and then the privileged states)."""
     sizes = {
-        "states": compute_space_size(observation_space, occupied_size=True),
+        "states": compute_space_size(observation_space, occupied_size=True) + privileged_size,
         "actions": compute_space_size(action_space, occupied_size=True),
         "rewards": 1,
         "terminated": 1,
@@ -94,7 +95,10 @@ def make_on_policy_functions(
 
     ``timesteps`` is the trainer's total, which skrl passes to ``rewards_shaper``.
     """
-    specs = {**rollout_specs(models.policy.observation_space, action_space), **rnn_specs(models)}
+    specs = {
+        **rollout_specs(models.policy.observation_space, action_space, config.privileged_size),
+        **rnn_specs(models),
+    }
     act_step = make_act(models, config)
     update_learner = make_update(models, config, loss_function)
     extra_inputs = {} if config.alpha is None else {"alpha": config.alpha}
@@ -103,6 +107,7 @@ def make_on_policy_functions(
         fresh = models.init(key, extra_inputs)
         params = {name: (params or {}).get(name, fresh[name]) for name in models.names}
         observation_size = compute_space_size(models.policy.observation_space, occupied_size=True)
+        observation_size += config.privileged_size
         memory = RolloutMemory(
             memory_init(config.rollouts, num_envs, specs), jnp.zeros((num_envs, observation_size), jnp.float32)
         )

@@ -133,6 +133,12 @@ class OnPolicyConfig:
     learning_rate_scales: tuple[tuple[str, float], ...] = ()
     trunk_value_weight: float | None = None
     sharing_diagnostics: bool = False
+    # skrl 2.x's privileged states: their size; the "states" the agent records are then
+    # concatenate([observations, privileged states], -1), and the models get them apart
+    privileged_size: int = 0
+    # skrl 2.x's state_preprocessor (the privileged states'); with it, learner.state_scaler is the
+    # pair (observations' scaler state or None, privileged states' scaler state)
+    privileged_preprocessor: RunningStandardScaler | None = None
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -262,22 +268,66 @@ def init_learner(models: ActorCritic, config: OnPolicyConfig, params: dict[str, 
     return OnPolicyLearner(
         params=params,
         opt_state=make_on_policy_optimizer(models, config).init(params),
-        state_scaler=None if config.state_preprocessor is None else config.state_preprocessor.initial_state(),
+        state_scaler=_initial_scalers(config),
         value_scaler=None if config.value_preprocessor is None else config.value_preprocessor.initial_state(),
         updates=jnp.zeros((), jnp.int32),
     )
-
-
-def _standardize(preprocessor: RunningStandardScaler | None, state: ScalerState | None, x: jax.Array) -> jax.Array:
-    return x if preprocessor is None else preprocessor.standardize(state, x)
 
 
 def _inverse(preprocessor: RunningStandardScaler | None, state: ScalerState | None, x: jax.Array) -> jax.Array:
     return x if preprocessor is None else preprocessor.inverse(state, x)
 
 
+def split_privileged(config: OnPolicyConfig, states: jax.Array) -> tuple[jax.Array, jax.Array | None]:
+    """``(observations, privileged states or None)`` of what the agent records (see ``privileged_size``)."""
+    if not config.privileged_size:
+        return states, None
+    return states[..., : -config.privileged_size], states[..., -config.privileged_size :]
+
+
+def _initial_scalers(config: OnPolicyConfig) -> Any:
+    """``learner.state_scaler``: the observations' scaler state (or None), paired with the privileged
+    states' one when they have a preprocessor."""
+    observations = None if config.state_preprocessor is None else config.state_preprocessor.initial_state()
+    if config.privileged_preprocessor is None:
+        return observations
+    return observations, config.privileged_preprocessor.initial_state()
+
+
+def _scaler_parts(config: OnPolicyConfig, scalers: Any) -> tuple[Any, Any]:
+    return scalers if config.privileged_preprocessor is not None else (scalers, None)
+
+
+def _standardize_observations(config: OnPolicyConfig, scalers: Any, states: jax.Array) -> jax.Array:
+    """The recorded states standardised: the observations by the state preprocessor (skrl 1.4's name;
+    2.x's observation preprocessor), the privileged states by 2.x's state preprocessor."""
+    if config.state_preprocessor is None and config.privileged_preprocessor is None:
+        return states
+    observations, privileged = split_privileged(config, states)
+    observation_scaler, privileged_scaler = _scaler_parts(config, scalers)
+    if config.state_preprocessor is not None:
+        observations = config.state_preprocessor.standardize(observation_scaler, observations)
+    if config.privileged_preprocessor is not None:
+        privileged = config.privileged_preprocessor.standardize(privileged_scaler, privileged)
+    return observations if privileged is None else jnp.concatenate([observations, privileged], -1)
+
+
+def _update_scalers(config: OnPolicyConfig, scalers: Any, states: jax.Array) -> Any:
+    """The scaler states after merging a batch of recorded states (each part by its own scaler)."""
+    observations, privileged = split_privileged(config, states)
+    observation_scaler, privileged_scaler = _scaler_parts(config, scalers)
+    if observation_scaler is not None:
+        observation_scaler = scaler_update(observation_scaler, observations)
+    if config.privileged_preprocessor is None:
+        return observation_scaler
+    return observation_scaler, scaler_update(privileged_scaler, privileged)
+
+
 def _model_inputs(config: OnPolicyConfig, states: jax.Array, **extra: jax.Array) -> dict:
-    inputs = {"states": states, **extra}
+    observations, privileged = split_privileged(config, states)
+    inputs = {"states": observations, **extra}
+    if privileged is not None:
+        inputs["privileged_states"] = privileged
     if config.alpha is not None:
         inputs["alpha"] = config.alpha
     return inputs
@@ -298,7 +348,7 @@ def make_act(models: ActorCritic, config: OnPolicyConfig) -> Callable[..., Step]
         taken_actions: jax.Array | None = None,
         rnn: Any = None,
     ) -> Step:
-        standardized = _standardize(config.state_preprocessor, learner.state_scaler, states)
+        standardized = _standardize_observations(config, learner.state_scaler, states)
         extra = {} if taken_actions is None else {"taken_actions": taken_actions}
         (actions, log_prob, outputs), values, _, next_rnn = models.evaluate(
             learner.params, _model_inputs(config, standardized, **extra), key, with_entropy=False, rnn=rnn
@@ -332,7 +382,7 @@ def make_gradients(models: ActorCritic, config: OnPolicyConfig, loss_function: L
     trunk_weight = 1.0 if config.trunk_value_weight is None else config.trunk_value_weight
 
     def loss(params, scaler_state, minibatch: Minibatch, key):
-        states = _standardize(config.state_preprocessor, scaler_state, minibatch.states)
+        states = _standardize_observations(config, scaler_state, minibatch.states)
         sequences = {} if minibatch.dones is None else {"terminated": minibatch.dones}
         inputs = _model_inputs(config, states, taken_actions=minibatch.actions, **sequences)
         (_, log_prob, outputs), values, entropy, _ = models.evaluate(params, inputs, key, with_entropy, minibatch.rnn)
@@ -408,8 +458,8 @@ def make_update(models: ActorCritic, config: OnPolicyConfig, loss_function: Loss
         learner, stopped, kl_sum, kl_count, nan_at, first_epoch = carry
         minibatch, key, index = inputs
         scaler_state = learner.state_scaler
-        if config.state_preprocessor is not None:
-            updated = scaler_update(scaler_state, minibatch.states)
+        if config.state_preprocessor is not None or config.privileged_preprocessor is not None:
+            updated = _update_scalers(config, scaler_state, minibatch.states)
             scaler_state = jax.tree.map(
                 lambda new, old: jnp.where(first_epoch & ~stopped, new, old), updated, scaler_state
             )
