@@ -1,6 +1,11 @@
 """skrl 2.x's privileged states in the on-policy agents (asymmetric actor-critic): what is recorded,
 what the models get, the preprocessors, the host loop on an environment with a state, and the errors."""
 
+import re
+import runpy
+import sys
+from pathlib import Path
+
 import flax.linen as nn
 import gymnasium as gym
 import gymnax
@@ -158,3 +163,12 @@ def test_privileged_states_errors_name_what_is_missing():
     gymnax_env = wrap_env(gymnax.make("CartPole-v1"))
     with pytest.raises(NotImplementedError, match="only the SequentialTrainer passes"):
         CompiledTrainer(gymnax_env, agent, cfg={"timesteps": 16, "num_envs": 2})
+
+
+@pytest.mark.parametrize("value", ["full", "observations"])
+def test_the_asymmetric_example_runs_briefly_and_ends_with_its_readme_measure(value, capsys, monkeypatch):
+    script = Path(__file__).resolve().parents[1] / "examples" / "asymmetric_cartpole.py"
+    monkeypatch.setattr(sys, "argv", [str(script), "--value", value, "--timesteps", "300"])
+    runpy.run_path(str(script), run_name="__main__")
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert re.fullmatch(r"mean return of the last 20 episodes: \d+\.\d", last)

@@ -421,3 +421,40 @@ def test_the_2x_dqn_port_trains_in_the_host_loop():
     params = agent.state.learner.params
     assert agent.updates > 0 and all(np.isfinite(leaf).all() for leaf in jax.tree.leaves(params))
     assert len(agent.episode_returns) >= 5
+
+
+def test_a_2x_target_bootstraps_through_a_truncation_and_the_host_loop_records_the_last_observation():
+    from skrl_jax.agents.core import Transition
+
+    def batch_of(agent):
+        agent.init()
+        functions = agent.make_functions(num_envs=1)
+        state = functions.init(jax.random.key(0))
+        flags = {"terminated": [0, 0, 1], "truncated": [0, 1, 0]}
+        for step in range(3):
+            observations = jnp.full((1, 4), float(step))
+            terminated, truncated = (jnp.asarray([[bool(flags[name][step])]]) for name in ("terminated", "truncated"))
+            transition = Transition(
+                observations, jnp.zeros((1, 1), jnp.int32), jnp.ones((1, 1)), observations + 0.5, terminated, truncated
+            )
+            state = functions.record(state, transition, {}, step)
+        batch = agent.sample_batch(state.memory, jax.random.key(1))
+        return {int(row[0]): float(done[0]) for row, done in zip(np.asarray(batch.states), np.asarray(batch.dones))}
+
+    cfg = {"batch_size": 3, "learning_starts": 3}
+    new = batch_of(DQN(models=dqn_models(), memory=RandomMemory(8, replacement=False), state_space=None, cfg=cfg))
+    old = batch_of(DQN(models=dqn_models(), memory=RandomMemory(8, replacement=False), cfg=cfg))
+    assert new == {0: 0.0, 1: 0.0, 2: 1.0}  # skrl 2.x: only a termination ends a target
+    assert old == {0: 0.0, 1: 1.0, 2: 1.0}  # skrl 1.4: a truncation too
+
+    # the host loop records the last observation of an episode as its transition's next observation
+    env = wrap_env(gym.make_vec("CartPole-v1", num_envs=2, vectorization_mode="sync"))
+    agent = DQN(models=dqn_models(), memory=RandomMemory(64, 2), cfg={"learning_starts": 1000})
+    SequentialTrainer(
+        env=env, agents=agent, cfg={"timesteps": 40, "headless": True, "disable_progressbar": True}
+    ).train()
+    tensors = {name: np.asarray(value[:40]) for name, value in agent.memory.state.tensors.items()}
+    ended = tensors["terminated"][..., 0]
+    assert ended.any()
+    last = tensors["next_states"][ended]
+    assert ((np.abs(last[:, 2]) > 0.2) | (np.abs(last[:, 0]) > 2.4)).all()  # the pole fell or the cart left

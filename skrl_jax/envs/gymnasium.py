@@ -3,7 +3,8 @@
 ``step`` returns ``(next_states, rewards, terminated, truncated, infos)`` with states in skrl's
 flat layout ``(num_envs, observation_size)`` and the others ``(num_envs, 1)``. An episode that
 ends is reset within the same step: ``next_states`` then holds the first observation of the
-next episode (what the agent acts on next) and ``infos["final_observation"]`` the last one.
+next episode (what the agent acts on next) and ``infos["final_observation"]`` the last one
+(``infos["final_states"]``: the next states with each ended episode's last observation instead).
 So every transition the agent records follows the action it took; gymnasium 1.x's default
 "next-step" autoreset, which would make the step after an episode's end a transition from the
 last observation to the reset one with the action ignored, never reaches the agent.
@@ -80,6 +81,14 @@ class GymnasiumWrapper:
             return flatten_sample(self.observation_space, batch)
         return np.asarray(batch, np.float32).reshape(self.num_envs, -1)
 
+    def _one_state(self, observation: Any) -> np.ndarray:
+        """One environment's observation in the flat layout, ``(observation_size,)``."""
+        if isinstance(self.observation_space, (spaces.Dict, spaces.Tuple)):
+            return np.asarray(
+                flatten_sample(self.observation_space, jax.tree.map(lambda x: np.asarray(x)[None], observation))
+            )[0]
+        return np.asarray(observation, np.float32).reshape(-1)
+
     def _actions(self, actions: Any) -> Any:
         actions = np.asarray(actions)
         space = self.action_space
@@ -108,17 +117,27 @@ class GymnasiumWrapper:
         terminated = np.asarray(terminated, bool).reshape(self.num_envs)
         truncated = np.asarray(truncated, bool).reshape(self.num_envs)
         done = terminated | truncated
+        final_states = None
         if done.any():
             if not self.is_vector_env:
                 infos = dict(infos, final_observation=observations)
+                final_states = self._states(observations)
                 observations, _ = self._env.reset()
             elif self._autoreset_mode is AutoresetMode.DISABLED:
                 infos = dict(infos, final_observation=observations)
+                final_states = self._states(observations)
                 observations, _ = self._env.reset(options={"reset_mask": done})
             elif "final_obs" in infos:
                 infos = dict(infos, final_observation=infos["final_obs"])
+                final_states = np.array(self._states(observations), np.float32)
+                for index in np.flatnonzero(done):
+                    final_states[index] = self._one_state(infos["final_obs"][index])
+        states = self._states(observations)
+        # the observations each step ended on, in the flat layout: the next ones, and the last of an
+        # episode where one ended (what an off-policy target bootstraps from at a truncation)
+        infos = dict(infos, final_states=states if final_states is None else final_states)
         next_states, rewards, terminated, truncated = _to_device(
-            self._states(observations),
+            states,
             np.asarray(rewards, np.float32).reshape(self.num_envs, 1),
             terminated.reshape(self.num_envs, 1),
             truncated.reshape(self.num_envs, 1),

@@ -270,6 +270,8 @@ class PrivilegedStateEnv:
         self._state = observations
         if "final_observation" in infos:
             infos = dict(infos, final_observation=self._select_final(infos["final_observation"]))
+        if "final_states" in infos:
+            infos = dict(infos, final_states=self._select(infos["final_states"]))
         return self._select(observations), rewards, terminated, truncated, infos
 
     def _select_final(self, final: Any) -> Any:

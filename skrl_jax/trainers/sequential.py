@@ -137,9 +137,12 @@ class SequentialTrainer:
                 actions = agent._act_step(states, timestep, self.timesteps)[0]
                 next_states, rewards, terminated, truncated, infos = self.env.step(actions)
                 next_states = self._observed(next_states)
+                # the transition ends on the episode's last observation where one ended (the wrapper's)
+                final_states = infos.get("final_states") if isinstance(infos, Mapping) else None
+                final_states = next_states if final_states is None else self._observed(final_states)
                 self._render()
                 agent._record_step(
-                    states, actions, rewards, next_states, terminated, truncated, infos, timestep, self.timesteps
+                    states, actions, rewards, final_states, terminated, truncated, infos, timestep, self.timesteps
                 )
                 self._track_environment_info(infos)
                 agent.post_interaction(timestep, self.timesteps)

@@ -40,8 +40,8 @@ class OffPolicyLearner(NamedTuple):
 
 
 class Batch(NamedTuple):
-    """A sample of transitions, each ``(batch_size, size)``; ``dones`` is terminated | truncated
-    (skrl's off-policy targets stop at both)."""
+    """A sample of transitions, each ``(batch_size, size)``; ``dones`` is where a target stops:
+    terminated | truncated for an agent built the skrl 1.4 way, terminated for a 2.x one (as each)."""
 
     states: jax.Array
     actions: jax.Array
@@ -226,7 +226,10 @@ class OffPolicyAgent(Agent):
     def sample_batch(self, memory: MemoryState, key: jax.Array) -> Batch:
         replacement = getattr(self.memory, "replacement", True)
         sample = memory_sample(memory, key, REPLAY_TENSORS, int(self.cfg["batch_size"]), replacement)
-        dones = (sample["terminated"] | sample["truncated"]).astype(jnp.float32)
+        # skrl 1.4 ends a target at terminated | truncated; skrl 2.x only at terminated (a truncated
+        # episode's target bootstraps from its last observation)
+        ends = sample["terminated"] if self.skrl_api == "2.x" else sample["terminated"] | sample["truncated"]
+        dones = ends.astype(jnp.float32)
         return Batch(sample["states"], sample["actions"], sample["rewards"], sample["next_states"], dones)
 
     def random_actions(self, key: jax.Array, batch: int) -> jax.Array:
