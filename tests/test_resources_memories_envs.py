@@ -179,3 +179,27 @@ def test_pendulum_vector_actions_and_a_non_environment_is_refused():
     assert rewards.shape == (3, 1)
     with pytest.raises(TypeError, match="gymnasium Env or VectorEnv"):
         wrap_env(object())
+
+
+@pytest.mark.parametrize("num_envs", [None, 3])
+def test_final_states_hold_each_ended_episodes_last_observation_in_one_transfer(num_envs):
+    raw = (
+        gym.make("CartPole-v1")
+        if num_envs is None
+        else gym.make_vec("CartPole-v1", num_envs=num_envs, vectorization_mode="sync")
+    )
+    env = wrap_env(raw)
+    env.reset(seed=0)
+    ended_somewhere = False
+    for _ in range(40):
+        next_states, _, terminated, truncated, infos = env.step(np.ones((env.num_envs, 1), np.int64))
+        done = np.asarray(terminated | truncated).reshape(-1)
+        final = infos["final_states"]
+        if not done.any():
+            assert final is next_states  # no second copy when no episode ended
+            continue
+        ended_somewhere = True
+        final, next_states = np.asarray(final), np.asarray(next_states)
+        np.testing.assert_array_equal(final[~done], next_states[~done])
+        assert ((np.abs(final[done, 2]) > 0.2) | (np.abs(final[done, 0]) > 2.4)).all()  # the terminal observation
+    assert ended_somewhere

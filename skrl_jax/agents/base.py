@@ -26,6 +26,14 @@ from skrl_jax.utils.spaces import check_space, compute_space_size
 from skrl_jax.utils.validation import Factory, Keywords, Number, check_config, raise_if_not_finite
 
 _POSITIVE_INT = Number(integer=True, low=1)
+
+
+@jax.jit
+def _concatenate_states(observations: jax.Array, states: jax.Array) -> jax.Array:
+    # one compiled call per step (host arrays transfer as its arguments)
+    return jnp.concatenate([jnp.asarray(observations, jnp.float32), jnp.asarray(states, jnp.float32)], -1)
+
+
 _COUNT = Number(integer=True, low=0)
 _NON_NEGATIVE = Number(low=0)
 _UNIT_INTERVAL = Number(low=0, high=1)
@@ -461,13 +469,13 @@ class Agent:
                 f"{name}.{what}: the agent was built with state_space={self.state_space} and needs the privileged "
                 "states (env.state()), got None"
             )
-        observations, states = jnp.asarray(observations, jnp.float32), jnp.asarray(states, jnp.float32)
-        if states.shape[:-1] != observations.shape[:-1] or states.shape[-1:] != (self.privileged_size,):
+        shape, states_shape = tuple(np.shape(observations)), tuple(np.shape(states))
+        if states_shape[:-1] != shape[:-1] or states_shape[-1:] != (self.privileged_size,):
             raise ValueError(
-                f"{name}.{what}: expected states (privileged) of shape {(*observations.shape[:-1], self.privileged_size)} "
-                f"for {self.state_space}, got {tuple(states.shape)}"
+                f"{name}.{what}: expected states (privileged) of shape {(*shape[:-1], self.privileged_size)} "
+                f"for {self.state_space}, got {states_shape}"
             )
-        return jnp.concatenate([observations, states], -1)
+        return _concatenate_states(observations, states)
 
     def _act_step(
         self, observations: Any, timestep: int, timesteps: int, deterministic: bool = False

@@ -117,31 +117,37 @@ class GymnasiumWrapper:
         terminated = np.asarray(terminated, bool).reshape(self.num_envs)
         truncated = np.asarray(truncated, bool).reshape(self.num_envs)
         done = terminated | truncated
-        final_states = None
+        final = None  # the last observations of the episodes that ended, flat, where one did
         if done.any():
             if not self.is_vector_env:
                 infos = dict(infos, final_observation=observations)
-                final_states = self._states(observations)
+                final = self._states(observations)
                 observations, _ = self._env.reset()
             elif self._autoreset_mode is AutoresetMode.DISABLED:
                 infos = dict(infos, final_observation=observations)
-                final_states = self._states(observations)
+                final = self._states(observations)
                 observations, _ = self._env.reset(options={"reset_mask": done})
             elif "final_obs" in infos:
                 infos = dict(infos, final_observation=infos["final_obs"])
-                final_states = np.array(self._states(observations), np.float32)
-                for index in np.flatnonzero(done):
-                    final_states[index] = self._one_state(infos["final_obs"][index])
         states = self._states(observations)
-        # the observations each step ended on, in the flat layout: the next ones, and the last of an
-        # episode where one ended (what an off-policy target bootstraps from at a truncation)
-        infos = dict(infos, final_states=states if final_states is None else final_states)
-        next_states, rewards, terminated, truncated = _to_device(
+        if final is None and done.any() and "final_obs" in infos:
+            final = np.array(states, np.float32)
+            for index in np.flatnonzero(done):
+                final[index] = self._one_state(infos["final_obs"][index])
+        arrays = (
             states,
             np.asarray(rewards, np.float32).reshape(self.num_envs, 1),
             terminated.reshape(self.num_envs, 1),
             truncated.reshape(self.num_envs, 1),
         )
+        # one host -> device transfer; the final states are the next states' array itself when no
+        # episode ended (what an off-policy target bootstraps from at a truncation otherwise)
+        if final is None:
+            next_states, rewards, terminated, truncated = _to_device(*arrays)
+            final_states = next_states
+        else:
+            next_states, rewards, terminated, truncated, final_states = _to_device(*arrays, final)
+        infos = dict(infos, final_states=final_states)
         return next_states, rewards, terminated, truncated, infos
 
     def state(self) -> None:

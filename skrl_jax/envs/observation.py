@@ -247,6 +247,8 @@ class PrivilegedStateEnv:
         )
         self._env = env
         self._indices = np.asarray(_check_indices(indices, size, where))
+        kept = self._indices
+        self._select = jax.jit(lambda observations: observations[..., kept])  # one compiled call per step
         space = env.observation_space
         self.observation_space = gymnasium.spaces.Box(
             np.asarray(space.low)[self._indices], np.asarray(space.high)[self._indices], dtype=space.dtype
@@ -256,9 +258,6 @@ class PrivilegedStateEnv:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._env, name)
-
-    def _select(self, observations: Any) -> Any:
-        return observations[..., self._indices]
 
     def reset(self, seed: int | None = None) -> tuple[Any, dict]:
         observations, infos = self._env.reset(seed=seed)
@@ -270,9 +269,11 @@ class PrivilegedStateEnv:
         self._state = observations
         if "final_observation" in infos:
             infos = dict(infos, final_observation=self._select_final(infos["final_observation"]))
+        selected = self._select(observations)
         if "final_states" in infos:
-            infos = dict(infos, final_states=self._select(infos["final_states"]))
-        return self._select(observations), rewards, terminated, truncated, infos
+            final = infos["final_states"]
+            infos = dict(infos, final_states=selected if final is observations else self._select(final))
+        return selected, rewards, terminated, truncated, infos
 
     def _select_final(self, final: Any) -> Any:
         """A vector env's final observations are an object array (None where no episode ended)."""

@@ -135,11 +135,12 @@ class SequentialTrainer:
             for timestep in progress:
                 agent.pre_interaction(timestep, self.timesteps)
                 actions = agent._act_step(states, timestep, self.timesteps)[0]
-                next_states, rewards, terminated, truncated, infos = self.env.step(actions)
-                next_states = self._observed(next_states)
-                # the transition ends on the episode's last observation where one ended (the wrapper's)
-                final_states = infos.get("final_states") if isinstance(infos, Mapping) else None
-                final_states = next_states if final_states is None else self._observed(final_states)
+                observations, rewards, terminated, truncated, infos = self.env.step(actions)
+                # the transition ends on the episode's last observation where one ended (the wrapper's
+                # final_states: the same array as the observations when none did)
+                final = infos.get("final_states", observations) if isinstance(infos, Mapping) else observations
+                next_states = self._observed(observations)
+                final_states = next_states if final is observations else self._observed(final)
                 self._render()
                 agent._record_step(
                     states, actions, rewards, final_states, terminated, truncated, infos, timestep, self.timesteps
