@@ -17,13 +17,14 @@ import jax
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "examples"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import skrl_pendulum_ppo_port as port  # noqa: E402
+from _examples import load_example  # noqa: E402
 from _results import write_results  # noqa: E402
 
 from skrl_jax.trainers import SequentialTrainer  # noqa: E402
+
+port = load_example("skrl_pendulum_ppo_port")
 
 
 def compile_update(rollouts: int) -> dict:

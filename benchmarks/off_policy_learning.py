@@ -29,12 +29,13 @@ import jax
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "examples"))
 sys.path.insert(0, str(HERE))
 
-import dqn_cartpole  # noqa: E402
-import sac_pendulum  # noqa: E402
+from _examples import load_example  # noqa: E402
 from _results import write_results  # noqa: E402
+
+dqn_cartpole = load_example("dqn_cartpole")
+sac_pendulum = load_example("sac_pendulum")
 
 PEERS = {
     "skrl 1.4.3 (PyTorch)": (

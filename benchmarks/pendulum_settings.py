@@ -11,18 +11,15 @@ Run: python benchmarks/pendulum_settings.py [--seeds 10] [--settings skrl gamma_
 """
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import jax
+from _examples import load_example
 from _results import write_results
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+from skrl_jax.trainers import CompiledTrainer, last_episodes_return
 
-import compiled_pendulum  # noqa: E402
-
-from skrl_jax.trainers import CompiledTrainer, last_episodes_return  # noqa: E402
+compiled_pendulum = load_example("compiled_pendulum")
 
 NUM_ENVS, ROLLOUTS = compiled_pendulum.NUM_ENVS, compiled_pendulum.ROLLOUTS
 # name -> (cfg changes, parameter_init, env steps)

@@ -40,13 +40,20 @@ import jax
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "examples"))
 sys.path.insert(0, str(HERE))
 
+from _examples import load_example  # noqa: E402
 from _results import write_results  # noqa: E402
-from rnn_cartpole_hidden_velocity import NUM_ENVS, ROLLOUTS, last_episodes_return, make_trainer  # noqa: E402
 
 from skrl_jax.envs import hidden_velocity_cartpole, wrap_env  # noqa: E402
+
+rnn_example = load_example("rnn_cartpole_hidden_velocity")
+NUM_ENVS, ROLLOUTS, last_episodes_return, make_trainer = (
+    rnn_example.NUM_ENVS,
+    rnn_example.ROLLOUTS,
+    rnn_example.last_episodes_return,
+    rnn_example.make_trainer,
+)
 
 
 def load_peer():

@@ -19,15 +19,17 @@ from pathlib import Path
 import jax
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "examples"))
 sys.path.insert(0, str(HERE))
 
+from _examples import load_example  # noqa: E402
 from _results import write_results  # noqa: E402
 from recurrent_cartpole import load_peer  # noqa: E402
-from rnn_cartpole_hidden_velocity import NUM_ENVS, ROLLOUTS, make_trainer  # noqa: E402
 
 from skrl_jax.agents.ppo import PPO_RNN  # noqa: E402
 from skrl_jax.trainers import CompiledTrainer  # noqa: E402
+
+rnn_example = load_example("rnn_cartpole_hidden_velocity")
+NUM_ENVS, ROLLOUTS, make_trainer = rnn_example.NUM_ENVS, rnn_example.ROLLOUTS, rnn_example.make_trainer
 
 
 def seconds(function, keys) -> float:

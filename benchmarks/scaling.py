@@ -26,14 +26,14 @@ ROOT = Path(__file__).resolve().parents[1]
 NUM_ENVS, TIMESTEPS = 16, 12_800  # 100 updates of 128 steps x 16 environments
 
 ONE_RUN = f"""
-import json, sys, time
-sys.path.insert(0, "examples")
+import json, time
 from skrl_jax.utils.distributed import ENVIRONMENT, initialize, is_writer
 import os
 if any(os.environ.get(v) for v in ENVIRONMENT.values()):
     initialize()
 import jax, numpy as np
-from compiled_cartpole import make_trainer
+from benchmarks._examples import load_example  # run from the repository root
+make_trainer = load_example("compiled_cartpole").make_trainer
 devices = jax.device_count()
 trainer = make_trainer({TIMESTEPS}, progress=False, num_envs={NUM_ENVS}, devices=devices if devices > 1 else None)
 trainer.train(jax.random.key(0))  # compiles

@@ -25,11 +25,12 @@ import jax
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "examples"))
 sys.path.insert(0, str(HERE))
 
-import compiled_cartpole  # noqa: E402
+from _examples import load_example  # noqa: E402
 from _results import write_results  # noqa: E402
+
+compiled_cartpole = load_example("compiled_cartpole")
 
 VARIANTS = {
     "plain": {},

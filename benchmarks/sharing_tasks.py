@@ -8,27 +8,24 @@ their ``shared`` switch; Breakout-MinAtar's CNN trainer is defined here.
 from __future__ import annotations
 
 import dataclasses
-import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import flax.linen as nn
 import gymnax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from _examples import load_example  # benchmarks/ is on the path of its importers (does_sharing_pay.py, the notebook)
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+from skrl_jax.agents.ppo import PPO, PPO_DEFAULT_CONFIG
+from skrl_jax.envs import wrap_env
+from skrl_jax.models import CategoricalHead, DeterministicHead, shared_model
+from skrl_jax.resources.preprocessors import RunningStandardScaler
+from skrl_jax.trainers import CompiledTrainer
 
-import compiled_cartpole  # noqa: E402
-import compiled_pendulum  # noqa: E402
-import sac_pendulum  # noqa: E402
-
-from skrl_jax.agents.ppo import PPO, PPO_DEFAULT_CONFIG  # noqa: E402
-from skrl_jax.envs import wrap_env  # noqa: E402
-from skrl_jax.models import CategoricalHead, DeterministicHead, shared_model  # noqa: E402
-from skrl_jax.resources.preprocessors import RunningStandardScaler  # noqa: E402
-from skrl_jax.trainers import CompiledTrainer  # noqa: E402
+compiled_cartpole = load_example("compiled_cartpole")
+compiled_pendulum = load_example("compiled_pendulum")
+sac_pendulum = load_example("sac_pendulum")
 
 # --- Breakout-MinAtar: PPO with a small CNN ----------------------------------------------------------
 # PureJaxRL's MinAtar PPO settings (examples/brax_minatar.ipynb: 128-step rollouts, 4 epochs, minibatches

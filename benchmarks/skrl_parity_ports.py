@@ -22,27 +22,25 @@ Prints, as its last line: RESULT {json}, the same fields as benchmarks/peers/skr
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import flax.linen as nn
 import gymnasium as gym
 import numpy as np
+from _examples import load_example
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+import skrl_jax
+from skrl_jax import config
+from skrl_jax.agents.ppo import PPO, PPO_DEFAULT_CONFIG
+from skrl_jax.envs import wrap_env
+from skrl_jax.memories import RandomMemory
+from skrl_jax.models import CategoricalMixin, DeterministicMixin, Model
+from skrl_jax.resources.preprocessors import RunningStandardScaler
+from skrl_jax.resources.schedulers import KLAdaptiveLR
+from skrl_jax.trainers import SequentialTrainer
 
-import skrl_pendulum_ppo_port  # noqa: E402
-
-import skrl_jax  # noqa: E402
-from skrl_jax import config  # noqa: E402
-from skrl_jax.agents.ppo import PPO, PPO_DEFAULT_CONFIG  # noqa: E402
-from skrl_jax.envs import wrap_env  # noqa: E402
-from skrl_jax.memories import RandomMemory  # noqa: E402
-from skrl_jax.models import CategoricalMixin, DeterministicMixin, Model  # noqa: E402
-from skrl_jax.resources.preprocessors import RunningStandardScaler  # noqa: E402
-from skrl_jax.resources.schedulers import KLAdaptiveLR  # noqa: E402
-from skrl_jax.trainers import SequentialTrainer  # noqa: E402
+skrl_pendulum_ppo_port = load_example("skrl_pendulum_ppo_port")
 
 NUM_ENVS = 4
 DEFAULT_TIMESTEPS = {"pendulum": 50_000, "cartpole": 25_000}

@@ -15,23 +15,57 @@ The last line is the figure of the README's table: the mean return of the last 2
 """
 
 import argparse
-import sys
-from pathlib import Path
 
+import flax.linen as nn
 import gymnasium as gym
 
 from skrl_jax import config
 from skrl_jax.agents.ppo import PPO, PPO_DEFAULT_CONFIG
 from skrl_jax.envs import wrap_env
 from skrl_jax.memories import RandomMemory
+from skrl_jax.models import DeterministicMixin, GaussianMixin, Model
 from skrl_jax.resources.preprocessors import RunningStandardScaler
 from skrl_jax.resources.schedulers import KLAdaptiveLR
 from skrl_jax.trainers import SequentialTrainer
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from shared_model import SharedModel  # noqa: E402
-
 NUM_ENVS = 4
+
+
+class SharedModel(GaussianMixin, DeterministicMixin, Model):
+    """examples/shared_model.py's SharedModel (skrl's "Shared model" page), copied so that this example stands alone."""
+
+    def __init__(
+        self,
+        observation_space,
+        action_space,
+        device=None,
+        clip_actions=False,
+        clip_log_std=True,
+        min_log_std=-20,
+        max_log_std=2,
+        reduction="sum",
+    ):
+        Model.__init__(self, observation_space, action_space, device)
+        GaussianMixin.__init__(self, clip_actions, clip_log_std, min_log_std, max_log_std, reduction, role="policy")
+        DeterministicMixin.__init__(self, clip_actions, role="value")
+
+    def setup(self):
+        self.net = nn.Sequential([nn.Dense(32), nn.elu, nn.Dense(32), nn.elu])  # shared
+        self.mean_layer = nn.Dense(self.num_actions)  # "policy"
+        self.log_std_parameter = self.param("log_std_parameter", nn.initializers.zeros, (self.num_actions,))
+        self.value_layer = nn.Dense(1)  # "value"
+
+    def act(self, inputs, role, **kwargs):
+        if role == "policy":
+            return GaussianMixin.act(self, inputs, role, **kwargs)
+        elif role == "value":
+            return DeterministicMixin.act(self, inputs, role, **kwargs)
+
+    def compute(self, inputs, role):
+        if role == "policy":
+            return self.mean_layer(self.net(inputs["states"])), self.log_std_parameter, {}
+        elif role == "value":
+            return self.value_layer(self.net(inputs["states"])), {}
 
 
 def make_agent(env, shared: bool = True) -> PPO:

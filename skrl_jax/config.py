@@ -4,6 +4,7 @@ randomness, and the parameter initialisation scheme of models created afterwards
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from jax import Array
 from jax import random as jax_random
@@ -11,6 +12,16 @@ from jax import random as jax_random
 _seed = 0
 _seed_was_set = False
 _parameter_init = "flax"
+
+# the parameter initialisation schemes (skrl_jax.models.initialization implements them)
+PARAMETER_INITS = ("flax", "pytorch")
+
+
+def check_parameter_init(value: Any) -> str:
+    """``value`` if it names a scheme of ``PARAMETER_INITS``, else a ValueError naming the choices."""
+    if value not in PARAMETER_INITS:
+        raise ValueError(f"parameter_init must be one of {list(PARAMETER_INITS)}, got {value!r}")
+    return value
 
 
 def set_seed(seed: int | None = 0) -> int:
@@ -44,8 +55,6 @@ def set_parameter_init(scheme: str = "flax") -> str:
 
     A model's own ``parameter_init=`` argument takes precedence.
     """
-    from skrl_jax.models.initialization import check_parameter_init
-
     global _parameter_init
     _parameter_init = check_parameter_init(scheme)
     return _parameter_init

@@ -1,12 +1,10 @@
 """Models the tests share: the seed's shared model ported, and a Categorical + value one."""
 
-import runpy
-from pathlib import Path
-
 import flax.linen as nn
 import gymnasium as gym
 import numpy as np
 
+from benchmarks._examples import load_example
 from skrl_jax.models import CategoricalMixin, DeterministicMixin, Model
 
 PENDULUM_OBSERVATION = gym.spaces.Box(low=-8.0, high=8.0, shape=(3,), dtype=np.float32)
@@ -16,7 +14,7 @@ CARTPOLE_ACTION = gym.spaces.Discrete(2)
 
 
 # the seed's example as DESIGN.md ports it: one copy, the example's own
-SharedModel = runpy.run_path(str(Path(__file__).resolve().parents[1] / "examples" / "shared_model.py"))["SharedModel"]
+SharedModel = load_example("shared_model").SharedModel
 
 
 class CategoricalShared(CategoricalMixin, DeterministicMixin, Model):

@@ -18,11 +18,11 @@ import pytest
 from tensorboardX.proto import event_pb2
 
 from skrl_jax.agents.ppo import PPO
+from skrl_jax.core import checkpoints
+from skrl_jax.core.checkpoints import CheckpointError
 from skrl_jax.envs import wrap_env
 from skrl_jax.memories import RandomMemory
 from skrl_jax.trainers import SequentialTrainer
-from skrl_jax.utils import checkpoints
-from skrl_jax.utils.checkpoints import CheckpointError
 from tests.models import (
     CARTPOLE_ACTION,
     CARTPOLE_OBSERVATION,
@@ -128,7 +128,7 @@ def test_a_save_killed_midway_leaves_the_previous_checkpoint_readable(tmp_path):
     script = textwrap.dedent(
         f"""
         import os, signal, numpy as np
-        from skrl_jax.utils import checkpoints
+        from skrl_jax.core import checkpoints
         checkpoints.save_checkpoint({str(tmp_path / "big.ckpt")!r}, {{"w": np.zeros(1000)}}, "test")
         real_replace = os.replace
         def killed(*args):

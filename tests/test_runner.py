@@ -479,12 +479,9 @@ def test_runner_mode_yaml_loading_and_dropped_trainer_keys(cartpole, tmp_path):
 
 @pytest.mark.parametrize("gymnax_flag", [[], ["--gymnax"]])
 def test_runner_cartpole_example_ends_with_the_mean_return(gymnax_flag, capsys, monkeypatch):
-    import importlib.util
+    from benchmarks._examples import load_example
 
-    path = EXAMPLES.parent / "runner_cartpole.py"
-    spec = importlib.util.spec_from_file_location("runner_cartpole_example", path)
-    example = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(example)
+    example = load_example("runner_cartpole")
     monkeypatch.setattr("sys.argv", ["runner_cartpole.py", str(DOCS_YAML), "--timesteps", "64", *gymnax_flag])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)

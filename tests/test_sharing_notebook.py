@@ -10,6 +10,7 @@ import jax
 import numpy as np
 import pytest
 
+from benchmarks._examples import load_example
 from tests.notebooks import cell_text, cell_with, code_cells, execute_notebook
 
 # executes the whole notebook (~60 s on this CPU): `python -m pytest -m slow` runs it
@@ -27,9 +28,10 @@ BUDGET = {"SKRL_JAX_SHARING_TIMESTEPS": str(TIMESTEPS), "SKRL_JAX_SHARING_SEEDS"
 
 @contextlib.contextmanager
 def repository_scripts():
-    """Import benchmarks/ and examples/ scripts as modules; sys.path and those modules are restored after."""
+    """Import benchmarks/ scripts as modules (they import examples with benchmarks/_examples.py's
+    load_example); sys.path and the modules loaded from benchmarks/ and examples/ are restored after."""
     path, modules = list(sys.path), set(sys.modules)
-    sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT / "examples")]
+    sys.path[:0] = [str(ROOT / "benchmarks")]
     try:
         yield
     finally:
@@ -43,13 +45,11 @@ def repository_scripts():
 @functools.cache
 def true_parameter_counts():
     """The trained parameters of examples/compiled_cartpole.py's two variants, from their models' init."""
-    with repository_scripts():
-        import compiled_cartpole
-
-        agents = {
-            variant: compiled_cartpole.make_trainer(TIMESTEPS, shared=variant == "shared", progress=False).agents
-            for variant in ("shared", "separate")
-        }
+    compiled_cartpole = load_example("compiled_cartpole")
+    agents = {
+        variant: compiled_cartpole.make_trainer(TIMESTEPS, shared=variant == "shared", progress=False).agents
+        for variant in ("shared", "separate")
+    }
     counts = {}
     for variant, agent in agents.items():
         models = [agent.policy] if agent.policy is agent.value else [agent.policy, agent.value]

@@ -2,8 +2,6 @@
 privileged states (asymmetric actor-critic), 2.x's compute / act forms, and errors across the APIs."""
 
 import math
-import runpy
-from pathlib import Path
 
 import chex
 import flax.linen as nn
@@ -13,12 +11,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from benchmarks._examples import load_example
 from skrl_jax.models import DeterministicMixin, GaussianMixin, Model, MultivariateGaussianMixin
 from tests.models import PENDULUM_ACTION, PENDULUM_OBSERVATION, SharedModel
 from tests.test_models import count_primitive
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-SharedModel2 = runpy.run_path(str(EXAMPLES / "shared_model_skrl2.py"))["SharedModel"]
+SharedModel2 = load_example("shared_model_skrl2").SharedModel
 PRIVILEGED = gym.spaces.Box(low=-1.0, high=1.0, shape=(5,), dtype=np.float32)
 
 

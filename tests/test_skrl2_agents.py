@@ -2,8 +2,6 @@
 renamed keys' errors, 2.x's act / record_transition, and the same script in both APIs training alike."""
 
 import dataclasses
-import runpy
-from pathlib import Path
 
 import gymnasium as gym
 import jax
@@ -11,7 +9,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from benchmarks._examples import load_example
 from skrl_jax.agents.a2c import A2C, A2C_CFG
+from skrl_jax.agents.configs import DDPG_CFG, DDQN_CFG, DQN_CFG, SAC_CFG, TD3_CFG, ExperimentCfg
 from skrl_jax.agents.ppo import PPO, PPO_CFG, PPO_DEFAULT_CONFIG
 from skrl_jax.agents.rpo import RPO_CFG
 from skrl_jax.envs import wrap_env
@@ -20,19 +20,12 @@ from skrl_jax.resources.preprocessors import RunningStandardScaler
 from skrl_jax.trainers import SequentialTrainer, SequentialTrainerCfg
 from tests.models import CARTPOLE_ACTION, CARTPOLE_OBSERVATION, CategoricalPolicy, Value
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-
-
-def example(name):
-    return runpy.run_path(str(EXAMPLES / f"{name}.py"))
-
-
-SHARED_2X = example("skrl2_shared_cartpole_ppo")
-SHARED_14 = example("skrl_shared_cartpole_ppo")
+SHARED_2X = load_example("skrl2_shared_cartpole_ppo")
+SHARED_14 = load_example("skrl_shared_cartpole_ppo")
 
 
 def cartpole_models_2x():
-    model = SHARED_2X["Shared"](CARTPOLE_OBSERVATION, None, CARTPOLE_ACTION, None)
+    model = SHARED_2X.Shared(CARTPOLE_OBSERVATION, None, CARTPOLE_ACTION, None)
     return {"policy": model, "value": model}
 
 
@@ -96,6 +89,49 @@ def test_a_key_of_the_other_api_names_its_counterpart():
         agent_2x({"state_preprocessor": RunningStandardScaler})
     with pytest.raises(TypeError, match="cfg must be a PPO_CFG or a dict of its keys, got A2C_CFG"):
         agent_2x(A2C_CFG())
+
+
+def test_a_misspelt_config_field_is_an_error_naming_the_closest_field():
+    cfg = PPO_CFG()
+    with pytest.raises(AttributeError, match=r"^PPO_CFG has no field 'gae_lamda'; did you mean 'gae_lambda'\?$"):
+        cfg.gae_lamda = 0.9
+    assert not hasattr(cfg, "gae_lamda") and cfg.gae_lambda == 0.95
+    with pytest.raises(TypeError, match=r"^PPO_CFG has no field 'gae_lamda'; did you mean 'gae_lambda'\?$"):
+        PPO_CFG(gae_lamda=0.9)
+    with pytest.raises(
+        AttributeError, match=r"^ExperimentCfg has no field 'write_intervall'; did you mean 'write_interval'"
+    ):
+        cfg.experiment.write_intervall = 7
+    with pytest.raises(TypeError, match=r"^ExperimentCfg has no field 'directry'; did you mean 'directory'"):
+        ExperimentCfg(directry="runs")
+    for cls in (PPO_CFG, RPO_CFG, A2C_CFG, SAC_CFG, TD3_CFG, DDPG_CFG, DQN_CFG, DDQN_CFG):
+        with pytest.raises(
+            AttributeError, match=rf"^{cls.__name__} has no field 'discount_factr'; did you mean 'discount_factor'"
+        ):
+            cls().discount_factr = 0.9
+        with pytest.raises(
+            TypeError, match=rf"^{cls.__name__} has no field 'discount_factr'; did you mean 'discount_factor'"
+        ):
+            cls(discount_factr=0.9)
+    # no close field: the fields; a 1.4 key: its 2.x name
+    with pytest.raises(AttributeError, match=r"has no field 'zzz'; its fields are \[.*'gae_lambda'.*\]$"):
+        cfg.zzz = 1
+    with pytest.raises(AttributeError, match=r"skrl 1.4's 'lambda' is 'gae_lambda' in skrl 2.x"):
+        setattr(cfg, "lambda", 0.9)
+
+    # known fields assign, as before, and reach the agent
+    cfg.gae_lambda = 0.9
+    cfg.experiment.write_interval = 7
+    cfg = dataclasses.replace(cfg, rollouts=8)
+    assert (cfg.gae_lambda, cfg.rollouts, cfg.experiment.write_interval) == (0.9, 8, 7)
+    agent = agent_2x(cfg)
+    assert agent.cfg["lambda"] == 0.9 and agent.cfg["rollouts"] == 8 and agent.cfg["experiment"]["write_interval"] == 7
+
+    trainer_cfg = SequentialTrainerCfg()  # the trainer's 2.x configuration too
+    with pytest.raises(AttributeError, match="SequentialTrainerCfg has no field 'timestep'; did you mean 'timesteps'"):
+        trainer_cfg.timestep = 10
+    with pytest.raises(TypeError, match="did you mean 'headless'"):
+        SequentialTrainerCfg(headles=True)
 
 
 def test_a_learning_rate_pair_scales_the_value_of_separate_models_and_is_refused_for_a_shared_one():
@@ -164,16 +200,16 @@ def test_the_shared_cartpole_script_trains_alike_in_both_apis(compiled):
     timesteps = 300 if not compiled else 1024
     returns = {}
     for name, script in (("1.4", SHARED_14), ("2.x", SHARED_2X)):
-        returns[name] = script["train"](seed=3, timesteps=timesteps, compiled=compiled, progress=False)
+        returns[name] = script.train(seed=3, timesteps=timesteps, compiled=compiled, progress=False)
     assert np.isfinite(returns["1.4"]) and returns["1.4"] > 0
     assert returns["1.4"] == returns["2.x"]
 
 
 def test_the_2x_pendulum_port_reads_as_the_1x_port_but_for_2x_semantics():
-    new = example("skrl2_pendulum_ppo_port")
-    old = example("skrl_pendulum_ppo_port")
-    env = new["make_env"](num_envs=2)
-    new_agent, old_agent = new["make_agent"](env, rollouts=8), old["make_agent"](env, rollouts=8)
+    new = load_example("skrl2_pendulum_ppo_port")
+    old = load_example("skrl_pendulum_ppo_port")
+    env = new.make_env(num_envs=2)
+    new_agent, old_agent = new.make_agent(env, rollouts=8), old.make_agent(env, rollouts=8)
     assert new_agent.skrl_api == "2.x" and old_agent.skrl_api == "1.4"
 
     def without_device(value):  # skrl's 2.x example passes the preprocessors device=env.device
@@ -183,7 +219,7 @@ def test_the_2x_pendulum_port_reads_as_the_1x_port_but_for_2x_semantics():
     # 2.x clips the predicted values since value_clip > 0; the 2.x port writes no TensorBoard data
     assert differing == {"clip_predicted_values", "experiment"}
     assert (new_agent.cfg["clip_predicted_values"], old_agent.cfg["clip_predicted_values"]) == (True, False)
-    new_agent = new["make_agent"](env, rollouts=32)
+    new_agent = new.make_agent(env, rollouts=32)
     new_agent.init(trainer_cfg={"timesteps": 16})
     actions, outputs = new_agent.act(jnp.zeros((2, 3)), None, timestep=0, timesteps=16)
     assert actions.shape == (2, 1) and np.all(np.abs(outputs["mean_actions"]) <= 2.0)

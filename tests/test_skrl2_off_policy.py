@@ -3,8 +3,6 @@ the exploration scheduler inside the compiled act, the errors, RandomMemory's de
 the agent's API, skrl's init_parameters, the TD3 port and a 2.x off-policy runner configuration."""
 
 import math
-import runpy
-from pathlib import Path
 
 import gymnasium as gym
 import jax
@@ -12,11 +10,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from benchmarks._examples import load_example
 from skrl_jax.agents.ddpg import DDPG, DDPG_CFG
 from skrl_jax.agents.ddqn import DDQN, DDQN_CFG
 from skrl_jax.agents.dqn import DQN, DQN_CFG
 from skrl_jax.agents.off_policy.schedule import compiled_schedule
-from skrl_jax.agents.sac import SAC
+from skrl_jax.agents.sac import SAC, SAC_CFG
 from skrl_jax.agents.td3 import TD3, TD3_CFG
 from skrl_jax.envs import wrap_env
 from skrl_jax.memories import RandomMemory
@@ -27,7 +26,7 @@ from tests.models import CARTPOLE_ACTION, CARTPOLE_OBSERVATION, PENDULUM_ACTION,
 from tests.test_off_policy import dqn_models, fill, sac_models
 from tests.test_td3_ddpg import ddpg_models, td3_models
 
-TD3_PORT = runpy.run_path(str(Path(__file__).resolve().parents[1] / "examples" / "skrl2_pendulum_td3_port.py"))
+TD3_PORT = load_example("skrl2_pendulum_td3_port")
 
 
 def decaying(timestep, timesteps):  # skrl's examples' scheduler: Python numbers only
@@ -206,8 +205,37 @@ def test_random_memory_replacement_default_follows_the_agents_api():
         RandomMemory(8, replacement="no")
 
 
+def test_the_agent_resolves_the_memorys_replacement_default_and_the_memory_holds_no_api():
+    memory = RandomMemory(8)
+    assert not hasattr(memory, "skrl_api")
+    assert (memory.default_replacement(False), memory.replacement) == (False, False)
+    assert (memory.default_replacement(True), memory.replacement) == (True, True)
+    for given in (True, False):  # a replacement given to the constructor stays
+        explicit = RandomMemory(8, replacement=given)
+        assert explicit.default_replacement(not given) is given and explicit.replacement is given
+    with pytest.raises(TypeError, match="expected True or False, got None"):
+        memory.default_replacement(None)
+
+    # each agent resolves it at construction: the last one given the memory
+    SAC(models=sac_models(True), memory=memory, state_space=None)
+    assert memory.replacement is False and not hasattr(memory, "skrl_api")
+    SAC(models=sac_models(True), memory=memory)
+    assert memory.replacement is True
+    # the memory's own sampling reads the resolved value: without replacement, 8 distinct of 8
+    memory = RandomMemory(8)
+    SAC(models=sac_models(True), memory=memory, state_space=None)
+    memory.create_tensor("index", 1)
+    for step in range(8):
+        memory.add_samples(index=jnp.full((1, 1), float(step)))
+    drawn = [np.asarray(memory.sample(["index"], 8)[0][0]).ravel() for _ in range(5)]
+    assert all(sorted(batch) == list(range(8)) for batch in drawn)
+    memory.default_replacement(True)
+    drawn = [np.asarray(memory.sample(["index"], 8)[0][0]).ravel() for _ in range(5)]
+    assert any(len(set(batch)) < 8 for batch in drawn)  # 8 draws of 8 with replacement: a repeat (p > 0.99)
+
+
 def test_init_parameters_weights_and_biases_redraw_what_skrl_names():
-    actor = TD3_PORT["Actor"](PENDULUM_OBSERVATION, None, PENDULUM_ACTION, None)
+    actor = TD3_PORT.Actor(PENDULUM_OBSERVATION, None, PENDULUM_ACTION, None)
     actor.init_state_dict(role="policy")
     default = actor.params
     hidden = default["Dense_1"]
@@ -228,7 +256,7 @@ def test_init_parameters_weights_and_biases_redraw_what_skrl_names():
         actor.init(jax.random.key(3))["Dense_2"]["kernel"], actor.init(jax.random.key(3))["Dense_2"]["kernel"]
     )
 
-    critic = TD3_PORT["Critic"](PENDULUM_OBSERVATION, None, PENDULUM_ACTION, None)
+    critic = TD3_PORT.Critic(PENDULUM_OBSERVATION, None, PENDULUM_ACTION, None)
     critic.init_state_dict(role="critic_1")
     kernel = critic.params["Dense_0"]["kernel"]
     critic.init_biases("constant", 0.5)
@@ -248,8 +276,8 @@ def test_init_parameters_weights_and_biases_redraw_what_skrl_names():
 
 
 def test_the_2x_td3_port_trains_in_the_host_loop():
-    env = TD3_PORT["make_env"]()
-    agent = TD3_PORT["make_agent"](env, random_timesteps=50, learning_starts=100)
+    env = TD3_PORT.make_env()
+    agent = TD3_PORT.make_agent(env, random_timesteps=50, learning_starts=100)
     assert agent.skrl_api == "2.x" and agent.memory.replacement is False
     # training starts from init_parameters' N(0, 0.1) draw (flax's default would give 1 / sqrt(400) = 0.05)
     np.testing.assert_allclose(np.std(agent.models["policy"].params["Dense_1"]["kernel"]), 0.1, rtol=0.03)
@@ -347,7 +375,7 @@ def test_ddqn_cfg_trains_on_cartpole_in_the_host_loop():
 
 # --- skrl's model instantiators and the DQN port ------------------------------------------------------------
 
-DQN_PORT = runpy.run_path(str(Path(__file__).resolve().parents[1] / "examples" / "skrl2_cartpole_dqn_port.py"))
+DQN_PORT = load_example("skrl2_cartpole_dqn_port")
 
 
 def test_model_instantiators_build_either_apis_model_from_the_network_specification():
@@ -410,8 +438,8 @@ def test_model_instantiators_build_either_apis_model_from_the_network_specificat
 
 
 def test_the_2x_dqn_port_trains_in_the_host_loop():
-    env = DQN_PORT["make_env"]()
-    agent = DQN_PORT["make_agent"](env, learning_starts=64)
+    env = DQN_PORT.make_env()
+    agent = DQN_PORT.make_agent(env, learning_starts=64)
     assert agent.skrl_api == "2.x" and agent.memory.replacement is False
     q_network = agent.models["q_network"]
     assert 0.08 < float(np.std(q_network.params["net_container"]["layers_2"]["kernel"])) < 0.12  # init_parameters
@@ -446,6 +474,14 @@ def test_a_2x_target_bootstraps_through_a_truncation_and_the_host_loop_records_t
     old = batch_of(DQN(models=dqn_models(), memory=RandomMemory(8, replacement=False), cfg=cfg))
     assert new == {0: 0.0, 1: 0.0, 2: 1.0}  # skrl 2.x: only a termination ends a target
     assert old == {0: 0.0, 1: 1.0, 2: 1.0}  # skrl 1.4: a truncation too
+    # the explicit cfg key flips either API
+    flipped = {"batch_size": 3, "learning_starts": 3, "bootstrap_at_truncation": True}
+    assert batch_of(DQN(models=dqn_models(), memory=RandomMemory(8, replacement=False), cfg=flipped)) == new
+    flipped = DQN_CFG(batch_size=3, learning_starts=3, bootstrap_at_truncation=False)
+    assert (
+        batch_of(DQN(models=dqn_models(), memory=RandomMemory(8, replacement=False), state_space=None, cfg=flipped))
+        == old
+    )
 
     # the host loop records the last observation of an episode as its transition's next observation
     env = wrap_env(gym.make_vec("CartPole-v1", num_envs=2, vectorization_mode="sync"))
@@ -458,3 +494,44 @@ def test_a_2x_target_bootstraps_through_a_truncation_and_the_host_loop_records_t
     assert ended.any()
     last = tensors["next_states"][ended]
     assert ((np.abs(last[:, 2]) > 0.2) | (np.abs(last[:, 0]) > 2.4)).all()  # the pole fell or the cart left
+
+
+@pytest.mark.filterwarnings("ignore:TD3. no smooth regularization noise")
+@pytest.mark.parametrize(
+    "agent_class, cfg_class, models", [(SAC, SAC_CFG, sac_models), (TD3, TD3_CFG, td3_models)], ids=["SAC", "TD3"]
+)
+def test_bootstrap_at_truncation_sets_the_targets_in_either_api(agent_class, cfg_class, models):
+    """A replay memory of truncated, non-terminated transitions of reward 1: a target that stops at
+    the truncation is the reward (1); one that bootstraps adds the discounted next value. The cfg
+    key, not the API, decides."""
+    from skrl_jax.agents.core import Transition
+
+    def targets(cfg, **api):
+        agent = agent_class(models=models(), memory=RandomMemory(8, replacement=False), cfg=cfg, **api)
+        agent.init()
+        functions = agent.make_functions(num_envs=1)
+        state = functions.init(jax.random.key(0))
+        for step in range(4):
+            observations = jnp.asarray([[np.cos(step), np.sin(step), 0.1 * step]], jnp.float32)
+            transition = Transition(
+                observations,
+                jnp.full((1, 1), 0.5),
+                jnp.ones((1, 1)),
+                observations + 0.5,
+                jnp.zeros((1, 1), bool),  # not terminated
+                jnp.ones((1, 1), bool),  # truncated
+            )
+            state = functions.record(state, transition, {}, step)
+        _, metrics = functions.update(state, jax.random.key(1), 4)
+        return np.asarray([metrics[f"target_{name}"] for name in ("min", "max", "mean")])
+
+    old_default = targets({"batch_size": 4})
+    old_flipped = targets({"batch_size": 4, "bootstrap_at_truncation": True})
+    new_default = targets(cfg_class(batch_size=4), state_space=None)
+    new_flipped = targets(cfg_class(batch_size=4, bootstrap_at_truncation=False), state_space=None)
+    np.testing.assert_array_equal(old_default, [1.0, 1.0, 1.0])  # skrl 1.4: the truncation ends the target
+    np.testing.assert_array_equal(new_flipped, [1.0, 1.0, 1.0])
+    assert np.all(np.abs(new_default - 1.0) > 1e-4)  # skrl 2.x: r + gamma * next value
+    np.testing.assert_allclose(old_flipped, new_default, rtol=1e-6)  # the key, not the API
+    with pytest.raises(TypeError, match=r"cfg\['bootstrap_at_truncation'\] must be True .* or False .*, got 'yes'"):
+        agent_class(models=models(), memory=RandomMemory(8), cfg={"bootstrap_at_truncation": "yes"})

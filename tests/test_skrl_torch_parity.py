@@ -16,9 +16,6 @@ one update, far beyond the tolerance.
 Skipped unless torch and skrl are installed (CI has neither); see benchmarks/peers/README.md.
 """
 
-import runpy
-from pathlib import Path
-
 import gymnasium as gym
 import jax
 import jax.numpy as jnp
@@ -36,6 +33,7 @@ from skrl.models.torch import Model as TorchModel  # noqa: E402
 from skrl.resources.preprocessors.torch import RunningStandardScaler as TorchScaler  # noqa: E402
 from skrl.resources.schedulers.torch import KLAdaptiveRL as TorchKLAdaptiveRL  # noqa: E402
 
+from benchmarks._examples import load_example  # noqa: E402
 from skrl_jax.agents.core import Transition  # noqa: E402
 from skrl_jax.agents.ppo import PPO, PPO_DEFAULT_CONFIG  # noqa: E402
 from skrl_jax.resources.preprocessors import RunningStandardScaler  # noqa: E402
@@ -94,8 +92,8 @@ class TorchValue(TorchDeterministicMixin, TorchModel):
 
 # --- the same models ported to skrl_jax: examples/skrl_pendulum_ppo_port.py's ---
 
-PORT = runpy.run_path(str(Path(__file__).resolve().parents[1] / "examples" / "skrl_pendulum_ppo_port.py"))
-Policy, Value = PORT["Policy"], PORT["Value"]
+PORT = load_example("skrl_pendulum_ppo_port")
+Policy, Value = PORT.Policy, PORT.Value
 
 
 def example_cfg(mini_batches):

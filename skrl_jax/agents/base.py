@@ -21,9 +21,9 @@ import numpy as np
 from skrl_jax import config as library_config
 from skrl_jax.agents.configs import INTERNAL_2X_KEYS, AgentCfg, check_no_2x_keys, make_cfg
 from skrl_jax.agents.core import AgentFunctions, AgentState, Transition
+from skrl_jax.core.spaces import check_space, compute_space_size
+from skrl_jax.core.validation import Factory, Keywords, Number, check_config, raise_if_not_finite
 from skrl_jax.models.base import NOT_GIVEN
-from skrl_jax.utils.spaces import check_space, compute_space_size
-from skrl_jax.utils.validation import Factory, Keywords, Number, check_config, raise_if_not_finite
 
 _POSITIVE_INT = Number(integer=True, low=1)
 
@@ -184,8 +184,8 @@ class Agent:
             self.privileged_size = compute_space_size(self.state_space, occupied_size=True)
         self.device = device
         self.skrl_api = self._choose_api(cfg, state_space is not NOT_GIVEN)
-        if hasattr(self.memory, "skrl_api"):  # the memory's defaults follow the agent's API
-            self.memory.skrl_api = self.skrl_api
+        if hasattr(self.memory, "default_replacement"):  # replacement=None: the API's (2.x: without)
+            self.memory.default_replacement(self.skrl_api == "1.4")
         self.cfg = self._internal_config(cfg)
         check_config(self.cfg, AGENT_CFG_RULES, name)
         experiment = self.cfg.get("experiment", {})
@@ -427,9 +427,9 @@ class Agent:
         if self.skrl_api == "2.x":
             observations = arguments["observations"]
             arguments["observations"] = self.with_privileged_states(observations, arguments.pop("states"), "act")
-            actions, log_prob, outputs = self._act_step(**arguments)
+            actions, log_prob, outputs = self.act_observations(**arguments)
             return actions, outputs if log_prob is None else {**outputs, "log_prob": log_prob}
-        return self._act_step(**arguments)
+        return self.act_observations(**arguments)
 
     def _bind_api_call(self, method: str, args: tuple, kwargs: dict) -> dict[str, Any]:
         """The arguments of a call to ``act`` / ``record_transition`` by the signature of the agent's API,
@@ -477,10 +477,11 @@ class Agent:
             )
         return _concatenate_states(observations, states)
 
-    def _act_step(
+    def act_observations(
         self, observations: Any, timestep: int, timesteps: int, deterministic: bool = False
     ) -> tuple[Any, Any, dict]:
-        """skrl 1.4's ``(actions, log_prob, outputs)`` for the observations (what the trainers call)."""
+        """``(actions, log_prob, outputs)`` for the observations, whichever API the agent has: what the
+        trainers call, and what skrl's ``act`` calls once it has bound its 1.4 or 2.x signature."""
         states = observations
         self._require_init("act()")
         self._check_host_arrays(timestep, records=not deterministic, observations=states)
@@ -513,9 +514,9 @@ class Agent:
                 arguments[observations] = self.with_privileged_states(
                     arguments[observations], arguments.pop(states), "record_transition"
                 )
-        self._record_step(**arguments)
+        self.record_observations(**arguments)
 
-    def _record_step(
+    def record_observations(
         self,
         observations: Any,
         actions: Any,
@@ -527,7 +528,8 @@ class Agent:
         timestep: int,
         timesteps: int,
     ) -> None:
-        """Record a transition of observations (what the trainers call)."""
+        """Record a transition of observations, in either API (what the trainers call: skrl's
+        ``record_transition`` binds its 1.4 or 2.x signature to this)."""
         states, next_states = observations, next_observations
         self._check_host_arrays(timestep, observations=states, rewards=rewards, next_observations=next_states)
         self.track_episodes(rewards, terminated, truncated, timestep)
@@ -698,13 +700,13 @@ class Agent:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write everything needed to continue training to ``path`` (atomically)."""
-        from skrl_jax.utils.checkpoints import save_checkpoint
+        from skrl_jax.core.checkpoints import save_checkpoint
 
         return save_checkpoint(path, self.checkpoint_state(), "agent", self.checkpoint_meta())
 
     def load(self, path: str | os.PathLike) -> None:
         """Continue from a checkpoint written by ``save`` (checked against this agent's trees)."""
-        from skrl_jax.utils.checkpoints import CheckpointError, load_checkpoint
+        from skrl_jax.core.checkpoints import CheckpointError, load_checkpoint
 
         state, meta = load_checkpoint(path, self.checkpoint_state(), "agent")
         if meta.get("agent") != type(self).__name__:

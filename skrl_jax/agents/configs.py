@@ -25,7 +25,12 @@ SAC's ``actor_`` / ``critic_`` /            SAC's ``learning_rate``: a float or 
 (an instance, TD3)                          ``_kwargs``
 ========================================  ======================================================
 
-Each 2.x configuration class translates itself (``internal``).
+Each 2.x configuration class translates itself (``internal``). They all derive from ``StrictCfg``:
+a misspelt field, assigned or given to the constructor, is an error that names the closest field.
+
+Where 1.4 and 2.x differ in meaning, the dict the agents read holds an explicit key, which each
+API's defaults set: ``bootstrap_at_truncation`` (the off-policy agents; 1.4: False, a target stops
+at ``terminated | truncated``; 2.x: True, it stops at ``terminated`` only).
 """
 
 from __future__ import annotations
@@ -72,8 +77,44 @@ ONLY_IN_2X = {
 INTERNAL_2X_KEYS = ("exploration_scheduler", "privileged_preprocessor", "privileged_preprocessor_kwargs")
 
 
+def unknown_field_message(cls: type, name: str) -> str:
+    """``"<cls> has no field <name>"`` with the closest field (``difflib``), or the fields; an agent
+    configuration names a 1.4 key's 2.x counterpart."""
+    if issubclass(cls, AgentCfg) and name in RENAMED_IN_2X:
+        return f"{cls.__name__} has no field {name!r}; skrl 1.4's {name!r} is {RENAMED_IN_2X[name]!r} in skrl 2.x"
+    if issubclass(cls, AgentCfg) and name in GONE_IN_2X:
+        return f"{cls.__name__} has no field {name!r}: it is skrl 1.4's ({GONE_IN_2X[name]})"
+    known = [field.name for field in dataclasses.fields(cls)]
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"its fields are {sorted(known)}"
+    return f"{cls.__name__} has no field {name!r}; {hint}"
+
+
+class StrictCfg:
+    """The base of the 2.x configuration dataclasses: only their fields can be set.
+
+    ``cfg.gae_lamda = 0.9`` is an ``AttributeError`` and ``PPO_CFG(gae_lamda=0.9)`` a ``TypeError``,
+    each naming the closest field (``unknown_field_message``); a dataclass deriving from it needs
+    nothing else (``SequentialTrainerCfg`` may too)."""
+
+    __slots__ = ()
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        if dataclasses.is_dataclass(cls):
+            fields = {field.name for field in dataclasses.fields(cls) if field.init}
+            for name in kwargs:
+                if name not in fields:
+                    raise TypeError(unknown_field_message(cls, name))
+        return super().__new__(cls)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if dataclasses.is_dataclass(self) and name not in {field.name for field in dataclasses.fields(self)}:
+            raise AttributeError(unknown_field_message(type(self), name))
+        super().__setattr__(name, value)
+
+
 @dataclasses.dataclass(kw_only=True)
-class ExperimentCfg:
+class ExperimentCfg(StrictCfg):
     """skrl 2.x's experiment settings (skrl 1.4's ``cfg["experiment"]`` dict)."""
 
     directory: str = ""
@@ -86,7 +127,7 @@ class ExperimentCfg:
 
 
 @dataclasses.dataclass(kw_only=True)
-class AgentCfg:
+class AgentCfg(StrictCfg):
     """Base of the agents' 2.x configurations."""
 
     experiment: ExperimentCfg = dataclasses.field(default_factory=ExperimentCfg)
@@ -173,6 +214,9 @@ class _ReplayCfg(AgentCfg):
     random_timesteps: int = 0
     learning_starts: int = 0
     rewards_shaper: Callable | None = None
+    # not a skrl key (2.x's semantics made explicit; the 1.4 dicts default it to False): a target
+    # stops at terminated only, a truncated episode's bootstraps from its last observation
+    bootstrap_at_truncation: bool = True
     # the networks of 1.4's <network>_learning_rate keys, in the order of 2.x's learning_rate tuple
     rate_networks: ClassVar[tuple[str, ...]] = ()
 

@@ -21,7 +21,7 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode
 
 from skrl_jax import config as library_config
-from skrl_jax.utils.spaces import check_space, flatten_sample
+from skrl_jax.core.spaces import check_space, flatten_sample
 
 # Host -> device for a step's arrays in one compiled call: jit's argument path transfers numpy
 # arrays several times faster than jax.device_put or jnp.asarray do, and a step's conversions

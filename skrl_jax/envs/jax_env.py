@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from skrl_jax.utils.spaces import check_space
+from skrl_jax.core.spaces import check_space
 
 
 class EpisodeState(NamedTuple):

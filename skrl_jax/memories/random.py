@@ -14,8 +14,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from skrl_jax.utils.spaces import compute_space_size
-from skrl_jax.utils.validation import check_positive_int
+from skrl_jax.core.spaces import compute_space_size
+from skrl_jax.core.validation import check_positive_int
 
 
 class MemoryState(NamedTuple):
@@ -91,8 +91,8 @@ class RandomMemory:
         self.device = device
         if replacement is not None and not isinstance(replacement, bool):
             raise TypeError(f"RandomMemory: replacement must be True, False or None, got {replacement!r}")
-        self._replacement = replacement
-        self.skrl_api = "1.4"  # the API of the agent recording into it: it picks replacement's default
+        self._replacement_given = replacement  # None: the agent given this memory resolves it
+        self._replacement = True if replacement is None else replacement  # skrl 1.4's default on its own
         self._specs: dict[str, tuple[int, Any]] = {}
         self._state_binding: tuple[Callable[[], MemoryState], Callable[[MemoryState], None]] | None = None
         self._state: MemoryState | None = None
@@ -100,11 +100,18 @@ class RandomMemory:
 
     @property
     def replacement(self) -> bool:
-        """Whether ``sample`` draws with replacement: as given, else the default of the skrl API of the
-        agent that records into this memory (skrl 1.4: True; skrl 2.1: False)."""
-        if self._replacement is not None:
-            return self._replacement
-        return self.skrl_api != "2.x"
+        """Whether ``sample`` (and an agent's update) draws with replacement: as given, else as
+        ``default_replacement`` resolved it (True until then)."""
+        return self._replacement
+
+    def default_replacement(self, replacement: bool) -> bool:
+        """Resolve ``replacement=None``: an agent given this memory sets its API's default (skrl 1.4:
+        True; skrl 2.1: False); a ``replacement`` given to the constructor stays. Returns the value."""
+        if not isinstance(replacement, bool):
+            raise TypeError(f"RandomMemory.default_replacement: expected True or False, got {replacement!r}")
+        if self._replacement_given is None:
+            self._replacement = replacement
+        return self._replacement
 
     @property
     def state(self) -> MemoryState | None:

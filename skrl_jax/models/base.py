@@ -16,6 +16,8 @@ import jax
 import jax.numpy as jnp
 
 from skrl_jax import config as library_config
+from skrl_jax.core.spaces import check_space, compute_space_size
+from skrl_jax.core.validation import describe, raise_if_not_finite
 from skrl_jax.models.initialization import (
     check_parameter_init,
     make_initializer,
@@ -26,8 +28,6 @@ from skrl_jax.models.inputs import ObservationInputs
 from skrl_jax.models.module import ModelModule, shared_calls
 from skrl_jax.models.parameters import ParameterStore
 from skrl_jax.models.roles import RoleRegistry, RoleSpec
-from skrl_jax.utils.spaces import check_space, compute_space_size
-from skrl_jax.utils.validation import describe, raise_if_not_finite
 
 Role = str | tuple[str, ...]
 SKRL_APIS = ("1.4", "2.x")

@@ -16,14 +16,8 @@ from typing import Any
 import flax.linen as nn
 import jax
 
-PARAMETER_INITS = ("flax", "pytorch")
-
-
-def check_parameter_init(value: Any) -> str:
-    """``value`` if it names a scheme, else a ValueError naming the choices."""
-    if value not in PARAMETER_INITS:
-        raise ValueError(f"parameter_init must be one of {list(PARAMETER_INITS)}, got {value!r}")
-    return value
+# the scheme names and their check: in the configuration, a layer below (its set_parameter_init checks with them)
+from skrl_jax.config import PARAMETER_INITS, check_parameter_init  # noqa: F401 (re-exported for models.base)
 
 
 def pytorch_initialization(params: Mapping[str, Any], key: jax.Array) -> dict[str, Any]:

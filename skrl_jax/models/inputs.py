@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 from gymnasium import spaces
 
-from skrl_jax.utils.spaces import compute_space_size, dict_entries_message, flatten_sample, sample_space
+from skrl_jax.core.spaces import compute_space_size, dict_entries_message, flatten_sample, sample_space
 
 
 def describe_space(space: Any) -> str:

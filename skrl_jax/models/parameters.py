@@ -69,7 +69,7 @@ class ParameterStore:
 
         The write is atomic: a crash during it leaves an existing file at ``path`` as it was.
         """
-        from skrl_jax.utils.checkpoints import save_checkpoint
+        from skrl_jax.core.checkpoints import save_checkpoint
 
         params = self.params if params is None else params
         if params is None:
@@ -79,7 +79,7 @@ class ParameterStore:
     def load(self, path: str) -> Any:
         """Read parameters saved by ``save`` (or skrl's ``.flax`` file of a model with the same
         layer names) into ``self.params``, after checking names, shapes and dtypes. Returns them."""
-        from skrl_jax.utils.checkpoints import CheckpointError, read_payload, restore
+        from skrl_jax.core.checkpoints import CheckpointError, read_payload, restore
 
         target = self.params if self.params is not None else jax.eval_shape(self.init, jax.random.key(0))
         target = jax.tree.map(lambda x: jnp.zeros(x.shape, x.dtype), target)
@@ -109,7 +109,7 @@ class ParameterStore:
         checked = self.__dict__.setdefault("_checked_params_by_roles", {})
         if checked.get(roles) is params:
             return
-        from skrl_jax.utils.checkpoints import summarize_differences, tree_differences
+        from skrl_jax.core.checkpoints import summarize_differences, tree_differences
 
         name = type(self).__name__
         if not isinstance(params, Mapping):

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from skrl_jax.utils.spaces import compute_space_size
+from skrl_jax.core.spaces import compute_space_size
 
 
 class ScalerState(NamedTuple):

@@ -6,7 +6,7 @@ from typing import Any
 
 import gymnasium
 
-from skrl_jax.utils.spaces import compute_space_size
+from skrl_jax.core.spaces import compute_space_size
 
 
 def check_env_fits_agent(env: Any, agent: Any) -> None:

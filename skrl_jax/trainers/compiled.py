@@ -28,11 +28,11 @@ from jax.sharding import NamedSharding, PartitionSpec
 
 from skrl_jax.agents.base import Agent, merge_config
 from skrl_jax.agents.core import AgentState, Transition, finite_tree
+from skrl_jax.core.distributed import host_copy, is_writer, place
+from skrl_jax.core.validation import check_positive_int
 from skrl_jax.envs.jax_env import JaxEnv
 from skrl_jax.trainers.checks import check_env_fits_agent
 from skrl_jax.trainers.sharding import environment_shardings, make_mesh, resolve_devices
-from skrl_jax.utils.distributed import host_copy, is_writer, place
-from skrl_jax.utils.validation import check_positive_int
 
 # the episode statistics written to TensorBoard, under skrl's tags (the agent adds its own metrics)
 EPISODE_TAGS = {
@@ -365,7 +365,7 @@ class CompiledTrainer:
 
     def save(self, path: Any, runner: RunnerState) -> Any:
         """Write ``runner`` (agent state, environments, key, timestep) atomically."""
-        from skrl_jax.utils.checkpoints import save_checkpoint
+        from skrl_jax.core.checkpoints import save_checkpoint
 
         runner = host_copy(runner)  # every process takes part; process 0 writes
         meta = {"agent": type(self.agents).__name__, "timestep": int(runner.timestep)}
@@ -373,7 +373,7 @@ class CompiledTrainer:
 
     def load(self, path: Any) -> RunnerState:
         """A runner state saved by ``save``, checked against this trainer's; ``train(runner=...)`` continues it."""
-        from skrl_jax.utils.checkpoints import load_checkpoint
+        from skrl_jax.core.checkpoints import load_checkpoint
 
         # a whole copy on this host: a run over several processes resumes in any number of them
         target = host_copy(self._compiled_init(jax.random.key(0)))

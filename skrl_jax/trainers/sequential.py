@@ -11,8 +11,9 @@ import numpy as np
 import tqdm
 
 from skrl_jax.agents.base import Agent, merge_config
+from skrl_jax.agents.configs import StrictCfg
+from skrl_jax.core.validation import check_positive_int
 from skrl_jax.trainers.checks import check_env_fits_agent
-from skrl_jax.utils.validation import check_positive_int
 
 SEQUENTIAL_TRAINER_DEFAULT_CONFIG = {
     "timesteps": 100000,
@@ -26,7 +27,7 @@ SEQUENTIAL_TRAINER_DEFAULT_CONFIG = {
 
 
 @dataclasses.dataclass(kw_only=True)
-class SequentialTrainerCfg:
+class SequentialTrainerCfg(StrictCfg):
     """skrl 2.x's trainer configuration (the same keys as the 1.4 dict, plus ``render_interval``)."""
 
     timesteps: int = 100000
@@ -134,7 +135,7 @@ class SequentialTrainer:
         try:
             for timestep in progress:
                 agent.pre_interaction(timestep, self.timesteps)
-                actions = agent._act_step(states, timestep, self.timesteps)[0]
+                actions = agent.act_observations(states, timestep, self.timesteps)[0]
                 observations, rewards, terminated, truncated, infos = self.env.step(actions)
                 # the transition ends on the episode's last observation where one ended (the wrapper's
                 # final_states: the same array as the observations when none did)
@@ -142,7 +143,7 @@ class SequentialTrainer:
                 next_states = self._observed(observations)
                 final_states = next_states if final is observations else self._observed(final)
                 self._render()
-                agent._record_step(
+                agent.record_observations(
                     states, actions, rewards, final_states, terminated, truncated, infos, timestep, self.timesteps
                 )
                 self._track_environment_info(infos)
@@ -175,7 +176,7 @@ class SequentialTrainer:
         states = self._observed(self.env.reset()[0])
         greedy = not self.cfg["stochastic_evaluation"]
         for timestep in self._progress("eval"):
-            actions = agent._act_step(states, timestep, self.timesteps, deterministic=greedy)[0]
+            actions = agent.act_observations(states, timestep, self.timesteps, deterministic=greedy)[0]
             next_states, rewards, terminated, truncated, infos = self.env.step(actions)
             self._render()
             agent.track_episodes(rewards, terminated, truncated, timestep)

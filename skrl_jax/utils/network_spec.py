@@ -46,6 +46,7 @@ import jax.numpy as jnp
 import numpy as np
 from gymnasium import spaces
 
+from skrl_jax.core.spaces import compute_space_size
 from skrl_jax.models import (
     CategoricalMixin,
     DeterministicMixin,
@@ -54,7 +55,6 @@ from skrl_jax.models import (
     MultiCategoricalMixin,
     MultivariateGaussianMixin,
 )
-from skrl_jax.utils.spaces import compute_space_size
 
 ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array] | None] = {
     "elu": nn.elu,

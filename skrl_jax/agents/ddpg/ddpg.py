@@ -21,10 +21,10 @@ from skrl_jax.agents.gradients import gradient_step, make_optimizer
 from skrl_jax.agents.off_policy.base import OffPolicyAgent, OffPolicyLearner, standardize, value_statistics
 from skrl_jax.agents.off_policy.schedule import compiled_schedule
 from skrl_jax.agents.ppo.ppo import EXPERIMENT_DEFAULT_CONFIG
+from skrl_jax.core.spaces import compute_space_size
 from skrl_jax.models import DeterministicMixin
 from skrl_jax.models.base import NOT_GIVEN
 from skrl_jax.resources.preprocessors import scaler_update
-from skrl_jax.utils.spaces import compute_space_size
 
 DDPG_DEFAULT_CONFIG = {
     "gradient_steps": 1,
@@ -47,6 +47,9 @@ DDPG_DEFAULT_CONFIG = {
         "timesteps": None,
     },
     "rewards_shaper": None,
+    # not a skrl key: skrl 1.4 ends a target at terminated | truncated (False); True bootstraps a
+    # truncated episode from its last observation, as skrl 2.x (its *_CFG default)
+    "bootstrap_at_truncation": False,
     "experiment": EXPERIMENT_DEFAULT_CONFIG,
 }
 

@@ -39,6 +39,9 @@ DQN_DEFAULT_CONFIG = {
     "target_update_interval": 10,
     "exploration": {"initial_epsilon": 1.0, "final_epsilon": 0.05, "timesteps": 1000},
     "rewards_shaper": None,
+    # not a skrl key: skrl 1.4 ends a target at terminated | truncated (False); True bootstraps a
+    # truncated episode from its last observation, as skrl 2.x (its *_CFG default)
+    "bootstrap_at_truncation": False,
     "experiment": EXPERIMENT_DEFAULT_CONFIG,
 }
 DDQN_DEFAULT_CONFIG = {**DQN_DEFAULT_CONFIG}

@@ -18,11 +18,11 @@ import jax.numpy as jnp
 from skrl_jax.agents.base import Agent
 from skrl_jax.agents.core import AgentFunctions, AgentState, Transition, shape_rewards
 from skrl_jax.agents.off_policy.models import ModelSet, polyak_update, role_of
+from skrl_jax.core.spaces import compute_space_size, sample_space
 from skrl_jax.memories.random import MemoryState, memory_add, memory_init, memory_sample
 from skrl_jax.models import Model
 from skrl_jax.models.base import NOT_GIVEN
 from skrl_jax.resources.preprocessors import RunningStandardScaler, ScalerState
-from skrl_jax.utils.spaces import compute_space_size, sample_space
 
 REPLAY_TENSORS = ("states", "actions", "rewards", "next_states", "terminated", "truncated")
 
@@ -41,7 +41,8 @@ class OffPolicyLearner(NamedTuple):
 
 class Batch(NamedTuple):
     """A sample of transitions, each ``(batch_size, size)``; ``dones`` is where a target stops:
-    terminated | truncated for an agent built the skrl 1.4 way, terminated for a 2.x one (as each)."""
+    terminated | truncated, or terminated only with ``cfg["bootstrap_at_truncation"]`` (skrl 2.x's
+    default; 1.4's is False)."""
 
     states: jax.Array
     actions: jax.Array
@@ -101,6 +102,11 @@ class OffPolicyAgent(Agent):
             raise KeyError(f"{name} takes models {sorted(known)}; unknown keys {unknown}")
         super().__init__(models, memory, observation_space, action_space, device, cfg, state_space=state_space)
         cfg = self.cfg
+        if not isinstance(cfg["bootstrap_at_truncation"], bool):
+            raise TypeError(
+                f"{name}: cfg['bootstrap_at_truncation'] must be True (a target stops at terminated only, skrl 2.x) "
+                f"or False (at terminated | truncated, skrl 1.4), got {cfg['bootstrap_at_truncation']!r}"
+            )
         if cfg.get("learning_rate_scheduler"):
             raise NotImplementedError(
                 f"{name}: cfg['learning_rate_scheduler'] is not supported for off-policy agents yet (skrl multiplies "
@@ -227,8 +233,11 @@ class OffPolicyAgent(Agent):
         replacement = getattr(self.memory, "replacement", True)
         sample = memory_sample(memory, key, REPLAY_TENSORS, int(self.cfg["batch_size"]), replacement)
         # skrl 1.4 ends a target at terminated | truncated; skrl 2.x only at terminated (a truncated
-        # episode's target bootstraps from its last observation)
-        ends = sample["terminated"] if self.skrl_api == "2.x" else sample["terminated"] | sample["truncated"]
+        # episode's target bootstraps from its last observation): each API's default of the cfg key
+        if self.cfg["bootstrap_at_truncation"]:
+            ends = sample["terminated"]
+        else:
+            ends = sample["terminated"] | sample["truncated"]
         dones = ends.astype(jnp.float32)
         return Batch(sample["states"], sample["actions"], sample["rewards"], sample["next_states"], dones)
 

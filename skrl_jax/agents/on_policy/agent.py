@@ -13,9 +13,9 @@ from skrl_jax.agents.core import AgentFunctions
 from skrl_jax.agents.on_policy.functions import make_on_policy_functions, rnn_specs, rollout_specs
 from skrl_jax.agents.on_policy.update import ActorCritic, LossFunction, OnPolicyConfig, make_gradients
 from skrl_jax.agents.sharing import check_group_scales
+from skrl_jax.core.spaces import compute_space_size
 from skrl_jax.models import Model
 from skrl_jax.models.base import NOT_GIVEN
-from skrl_jax.utils.spaces import compute_space_size
 
 
 def _instantiate(factory: Any, kwargs: Mapping[str, Any]) -> Any:

@@ -26,9 +26,9 @@ from skrl_jax.agents.on_policy.update import (
     make_update,
 )
 from skrl_jax.agents.sharing import DIAGNOSTIC_TAGS
+from skrl_jax.core.spaces import compute_space_size, sample_space
 from skrl_jax.memories.random import MemoryState, memory_add, memory_init
 from skrl_jax.models.greedy import greedy_actions
-from skrl_jax.utils.spaces import compute_space_size, sample_space
 
 # the metrics an on-policy update returns, under skrl's TensorBoard tags
 TRACKED_METRICS = {

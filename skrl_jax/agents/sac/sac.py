@@ -51,6 +51,9 @@ SAC_DEFAULT_CONFIG = {
     "actor_gradient_to_encoder": False,
     # not a skrl key: the actor's and the critics' gradients on that encoder compared, in the metrics
     "sharing_diagnostics": False,
+    # not a skrl key: skrl 1.4 ends a target at terminated | truncated (False); True bootstraps a
+    # truncated episode from its last observation, as skrl 2.x (its *_CFG default)
+    "bootstrap_at_truncation": False,
     "experiment": EXPERIMENT_DEFAULT_CONFIG,
 }
 

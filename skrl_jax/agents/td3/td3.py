@@ -30,9 +30,9 @@ from skrl_jax.agents.off_policy.base import OffPolicyAgent, OffPolicyLearner, st
 from skrl_jax.agents.ppo.ppo import EXPERIMENT_DEFAULT_CONFIG
 from skrl_jax.agents.sac.sac import SAC_METRIC_TAGS
 from skrl_jax.agents.td3.losses import critic_loss, policy_loss, smoothed_target_actions, twin_target
+from skrl_jax.core.spaces import compute_space_size
 from skrl_jax.models.base import NOT_GIVEN
 from skrl_jax.resources.preprocessors import scaler_update
-from skrl_jax.utils.spaces import compute_space_size
 
 TD3_DEFAULT_CONFIG = {
     "gradient_steps": 1,
@@ -58,6 +58,9 @@ TD3_DEFAULT_CONFIG = {
     "smooth_regularization_noise": None,
     "smooth_regularization_clip": 0.5,
     "rewards_shaper": None,
+    # not a skrl key: skrl 1.4 ends a target at terminated | truncated (False); True bootstraps a
+    # truncated episode from its last observation, as skrl 2.x (its *_CFG default)
+    "bootstrap_at_truncation": False,
     "experiment": EXPERIMENT_DEFAULT_CONFIG,
 }
 
