@@ -2,14 +2,20 @@
 
 Its parts live beside it: roles (``roles.py``), inputs (``inputs.py``), parameters held for
 agents, checkpoints and ``parameter_roles`` (``parameters.py``); the linen module that runs the
-user's layers and the joint-call memo (``module.py``).
+user's layers (``module.py``); the joint pass that computes a shared trunk once (``joint.py``).
+
+A ``Model`` object does not change while it is called: what one call needs (the params and key
+that a user's ``act`` override does not pass on, the joint pass's outputs that the per-role
+``act`` calls read) lives in a context scoped to that call (``_CALL_SCOPE``), not on ``self``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import inspect
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import jax
@@ -25,7 +31,8 @@ from skrl_jax.models.initialization import (
     redraw_parameters,
 )
 from skrl_jax.models.inputs import ObservationInputs
-from skrl_jax.models.module import ModelModule, shared_calls
+from skrl_jax.models.joint import computed_once
+from skrl_jax.models.module import ModelModule, traced_once
 from skrl_jax.models.parameters import ParameterStore
 from skrl_jax.models.roles import RoleRegistry, RoleSpec
 
@@ -34,17 +41,40 @@ SKRL_APIS = ("1.4", "2.x")
 NOT_GIVEN: Any = object()  # state_space not passed: a skrl 1.4 model
 
 
-class _ActProbe(Exception):  # noqa: N818 (not an error: name_roles's answer)
-    def __init__(self, mixin: type | None) -> None:
-        self.mixin = mixin
-
-
 class _JointPass(NamedTuple):
     """The outputs of one joint forward pass, handed to the per-role ``act`` calls that follow it."""
 
     params: Any
     inputs: dict[str, Any]
     outputs: dict[str, Any]
+
+
+class _CallScope(NamedTuple):
+    """What one call of a model hands to the calls it makes: the ``params`` / ``key`` given to a
+    user's ``act`` override (its mixin call may not pass them on) and the joint pass in progress."""
+
+    model: Any
+    params: Any
+    key: Any
+    joint: _JointPass | None
+
+
+_CALL_SCOPE: contextvars.ContextVar[_CallScope | None] = contextvars.ContextVar("skrl_jax_model_call", default=None)
+
+
+@contextlib.contextmanager
+def _call_scope(model: Any, params: Any, key: Any, joint: _JointPass | None) -> Iterator[None]:
+    token = _CALL_SCOPE.set(_CallScope(model, params, key, joint))
+    try:
+        yield
+    finally:
+        _CALL_SCOPE.reset(token)
+
+
+def _scope_of(model: Any) -> _CallScope | None:
+    """The scope of the call of ``model`` in progress (a call of another model does not count)."""
+    scope = _CALL_SCOPE.get()
+    return scope if scope is not None and scope.model is model else None
 
 
 def _same_inputs(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
@@ -137,11 +167,9 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
             self._check_roles((role,))
             given = {"params": params, "key": key}
             kwargs.update({name: value for name, value in given.items() if name in accepted})
-            self._forwarded.append((params, key))
-            try:
+            outer = _scope_of(self)
+            with _call_scope(self, params, key, outer.joint if outer is not None else None):
                 result = user_act(self, inputs, *args, role=role, **kwargs)
-            finally:
-                self._forwarded.pop()
             if result is None:
                 raise ValueError(
                     f"{type(self).__name__}.act(inputs, role={role!r}) returned None: act has no branch for it"
@@ -200,14 +228,11 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
         self.observation_size = compute_space_size(observation_space, occupied_size=True)
         self._params_binding: tuple[Callable[[], Any], Callable[[Any], None]] | None = None
         self._params: Any = None
-        self._joint: _JointPass | None = None
         self._role_specs: list[RoleSpec] = []
         self._module = ModelModule(skrl_model=self)
         self._eager_key = jax.random.key(0)
         self._eager_calls = 0
-        self._eager_act = None
-        self._probing = False  # name_roles is asking the act override which mixin a role goes to
-        self._forwarded: list[tuple[Any, Any]] = []  # (params, key) of the calls of a user's act override
+        self._eager_act = jax.jit(functools.partial(_pure_act, self), static_argnames="role")
         self._initializer_rules: tuple[tuple[str, Any], ...] = ()  # init_parameters / init_weights / init_biases
 
     # --- what the user writes -----------------------------------------------------------
@@ -248,7 +273,7 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
         inputs = {"key": compute_key, **self._prepare_inputs(inputs)}
 
         def create(params_key: jax.Array, inputs: dict[str, Any]) -> tuple[Any, Any]:
-            with shared_calls():
+            with traced_once():
                 outputs, variables = self._module.init_with_output(
                     {"params": params_key}, inputs, roles, method=ModelModule.compute_roles
                 )
@@ -302,8 +327,9 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
             inputs: skrl's inputs dict (``{"states": (..., observation_size), ...}``) or a bare
                 observation array.
             role: a role name, or a tuple of names for a joint call: then a dict
-                ``{role: output}`` is returned and a submodule called with the same arguments
-                by several roles (the shared trunk) is computed once.
+                ``{role: output}`` is returned, and what several roles compute alike (the shared
+                trunk, on the inputs' own arrays or on arrays built from them) is computed once,
+                forward and backward (``skrl_jax.models.joint``).
         """
         inputs = self._prepare_inputs(inputs)
         roles = role if isinstance(role, tuple) else (role,)
@@ -311,12 +337,12 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
         if not _is_traced((params, inputs)):
             self._check_eager_call(params, inputs, roles)
         if isinstance(role, tuple):
-            with shared_calls():
-                outputs = self._module.apply({"params": params}, inputs, role, method=ModelModule.compute_roles)
+            outputs = computed_once(self._compute_roles)(params, inputs, role)
             for name in role:
                 self._check_output(outputs[name], name)
             return outputs
-        joint = self._joint
+        scope = _scope_of(self)
+        joint = scope.joint if scope is not None else None
         if (
             joint is not None
             and params is joint.params
@@ -340,7 +366,8 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
 
         Pure when ``params`` and ``key`` are given (``key`` may be left out for deterministic
         roles). Without them it is an eager convenience: ``self.params`` and an internal key
-        advanced on every call, through one jit-compiled function. A tuple of roles returns
+        advanced on every call, through one jit-compiled function; that key's counter is the one
+        attribute a call writes (the pure form writes none). A tuple of roles returns
         ``{role: (actions, log_prob, outputs)}`` from one joint forward pass.
         """
         return self._act_as(None, inputs, role, params, key)
@@ -356,40 +383,17 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
 
     # --- dispatch to the mixins -----------------------------------------------------------
 
-    def name_roles(self, names: Sequence[str]) -> None:
-        """Name the mixins declared without ``role=`` by what the model's ``act`` override sends each
-        of ``names`` to (skrl's examples declare ``GaussianMixin.__init__(self)`` and
-        ``DeterministicMixin.__init__(self)`` and dispatch ``if role == "policy"`` in ``act``). The
-        agents call it with their model keys; a model with named roles is left as it is."""
-        if not self._overrides_act() or all(spec.role for spec in self._role_specs):
-            return
-        for name in names:
-            if name in self.roles:
-                continue
-            self._probing = True
-            try:
-                type(self).act(self, {}, role=name)
-                mixin = None
-            except _ActProbe as probe:
-                mixin = probe.mixin
-            except Exception:  # an act that does not get as far as a mixin for this name
-                mixin = None
-            finally:
-                self._probing = False
-            for index, spec in enumerate(self._role_specs):
-                if spec.mixin is mixin and not spec.role:
-                    self._role_specs[index] = spec._replace(role=name)
-                    break
+    def _compute_roles(self, params: Any, inputs: dict[str, Any], roles: tuple[str, ...]) -> dict[str, Any]:
+        with traced_once():
+            return self._module.apply({"params": params}, inputs, roles, method=ModelModule.compute_roles)
 
     def _act_as(self, mixin: type | None, inputs: Any, role: Role, params: Any, key: jax.Array | None) -> Any:
-        if self._probing:
-            raise _ActProbe(mixin)
         if isinstance(role, tuple):
             return self.joint_act(inputs, role, params=params, key=key)
-        if self._forwarded:
-            forwarded_params, forwarded_key = self._forwarded[-1]
-            params = forwarded_params if params is None else params
-            key = forwarded_key if key is None else key
+        scope = _scope_of(self)
+        if scope is not None:  # the params and key given to a user's act override that did not pass them on
+            params = scope.params if params is None else params
+            key = scope.key if key is None else key
         if key is not None:
             check_key(key, f"{type(self).__name__}.act")
         spec = self._spec_for(role, mixin)
@@ -468,11 +472,8 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
             }
             outputs = self.apply(_cast_floating(params, compute_dtype), cast_inputs, roles)
             outputs = _cast_floating(outputs, jnp.float32)
-        previous, self._joint = self._joint, _JointPass(params, inputs, outputs)
-        try:
+        with _call_scope(self, None, None, _JointPass(params, inputs, outputs)):
             return {name: self.act(inputs, name, params=params, key=role_key) for name, role_key in zip(roles, keys)}
-        finally:
-            self._joint = previous
 
     def _entropy_as(self, mixin: type | None, outputs: Any, role: str) -> jax.Array:
         self._check_roles((role,))  # an unknown role would fall back to the mixin's own
@@ -493,7 +494,7 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
                 f"{type(self).__name__} has no parameters: call model.init_state_dict() (or set model.params = "
                 "model.init(key)) before act(), or pass params=..."
             )
-        if key is None:
+        if key is None:  # the eager convenience path's one piece of state: a counter that advances its key
             self._eager_calls += 1
             key = jax.random.fold_in(self._eager_key, self._eager_calls)
         inputs = self._prepare_inputs(inputs)
@@ -502,13 +503,6 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
         for name in roles:  # value checks: inside the compiled call below the inputs are traced
             spec = self._spec_for(name)
             spec.mixin._check_concrete_inputs(self, spec, inputs, name)
-        if self._eager_act is None:
-            model = self
-
-            def pure_act(params, inputs, key, role):
-                return model.act(inputs, role, params=params, key=key)
-
-            self._eager_act = jax.jit(pure_act, static_argnames="role")
         return self._eager_act(params, inputs, key, role=role)
 
     def _check_eager_call(self, params: Any, inputs: dict[str, Any], roles: Sequence[str]) -> None:
@@ -519,3 +513,8 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
             raise_if_not_finite(
                 inputs["states"], "observations (inputs['states'])", f"{type(self).__name__}", rows="batch row"
             )
+
+
+def _pure_act(model: Model, params: Any, inputs: Any, key: jax.Array, role: Role) -> Any:
+    """What the eager convenience path compiles (once per model and role)."""
+    return model.act(inputs, role, params=params, key=key)

@@ -1,9 +1,14 @@
-"""The linen module that runs a user's ``setup`` / ``compute`` (or ``@nn.compact __call__``), and the joint-call memo.
+"""The linen module that runs a user's ``setup`` / ``compute`` (or ``@nn.compact __call__``).
 
 A ``Model`` is a plain Python object; its layers live in ``ModelModule``, whose ``setup`` and
 ``compute`` are the user's own functions called with the module as ``self``. Attributes the
 module does not have (``num_actions``, ``action_space``, helper methods, ...) are read from the
 model, so code written for skrl's ``Model`` runs unchanged.
+
+An attribute that ``compute`` sets (skrl's single-forward-pass model keeps
+``self._shared_output`` between its policy and value branches) lives on the module bound for
+that one call: flax binds a fresh copy for every ``apply``, so a joint call's roles see it and
+no other call does.
 """
 
 from __future__ import annotations
@@ -72,6 +77,13 @@ class ModelModule(nn.Module):
     def compute_roles(self, inputs: dict, roles: Sequence[str]) -> dict[str, Any]:
         return {role: self.compute_role(inputs, role) for role in roles}
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        state = self.__dict__.get("_state")
+        if state is not None and state.is_initialized and not state.in_setup and not _holds_module(value):
+            object.__setattr__(self, name, value)  # a value of this call only (e.g. skrl's self._shared_output)
+            return
+        super().__setattr__(name, value)
+
     def __getattr__(self, name: str) -> Any:
         try:
             return super().__getattr__(name)
@@ -87,6 +99,12 @@ class ModelModule(nn.Module):
         return getattr(model, name)
 
 
+def _holds_module(value: Any) -> bool:
+    return any(
+        isinstance(leaf, nn.Module) for leaf in jax.tree.leaves(value, is_leaf=lambda x: isinstance(x, nn.Module))
+    )
+
+
 def _call_fingerprint(args: tuple, kwargs: dict) -> tuple:
     leaves, treedef = jax.tree.flatten((args, kwargs))
     parts = []
@@ -100,15 +118,14 @@ def _call_fingerprint(args: tuple, kwargs: dict) -> tuple:
 
 
 @contextlib.contextmanager
-def shared_calls() -> Iterator[None]:
-    """Within the block, a submodule called again with the very same arguments returns its
-    first result instead of being traced again.
+def traced_once() -> Iterator[None]:
+    """Within the block, a submodule called again with the very same arguments returns its first
+    result instead of being traced again.
 
-    This is what lets a joint call (``role=("policy", "value")``) compute a trunk once
-    although the user's ``compute`` runs once per role: both runs call ``self.net`` on the
-    same ``inputs["states"]`` array. The memo lives only for one call; it is not a cache kept
-    between calls. Arguments are compared by identity, so a trunk fed a freshly computed
-    array per role is traced per role.
+    A joint call's roles each run ``compute``, and each calls the trunk on ``inputs["states"]``:
+    this keeps the trunk's Python code (a recurrent scan, say) from being traced once per role.
+    It saves tracing only; what is computed once is settled by ``joint.computed_once``, which
+    also merges a trunk fed arrays built in ``compute``. The memo lives for one call.
     """
     memo: dict[tuple, tuple[Any, tuple, dict]] = {}
 

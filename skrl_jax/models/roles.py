@@ -40,6 +40,26 @@ class RoleRegistry:
         """The role names declared by the mixin constructors, in declaration order."""
         return tuple(spec.role for spec in self._role_specs)
 
+    def name_roles(self, names: Sequence[str]) -> None:
+        """Name the mixins declared without ``role=`` after the agent keys they serve, as skrl's
+        shared examples expect (``GaussianMixin.__init__(self)`` and ``DeterministicMixin.__init__(self)``
+        with ``act`` dispatching ``if role == "policy"``): the key ``"policy"`` goes to the model's one
+        stochastic mixin, any other key (``"value"``, ``"critic_1"``, ``"q_network"``, ...) to its one
+        deterministic mixin. Known from the declarations alone, without running the model's code.
+        A model's only undeclared mixin takes the first key it serves. The agents call it with their
+        model keys when they are built; a declared role is left as it is, and so is a model that
+        dispatches by role without overriding ``act``."""
+        if not self._overrides_act():
+            return
+        for name in names:
+            if name in self.roles:
+                continue
+            unnamed = [index for index, spec in enumerate(self._role_specs) if not spec.role]
+            kind = [index for index in unnamed if self._role_specs[index].mixin.needs_key == (name == "policy")]
+            chosen = kind if len(kind) == 1 else unnamed if len(unnamed) == 1 else []
+            for index in chosen:
+                self._role_specs[index] = self._role_specs[index]._replace(role=name)
+
     def _overrides_act(self) -> bool:
         for cls in type(self).__mro__:
             if "act" in cls.__dict__:

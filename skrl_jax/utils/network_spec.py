@@ -539,9 +539,10 @@ def parse_role(
 class InputExpression(nn.Module):
     """A container's input, computed from the arrays it reads (no parameters).
 
-    It is a submodule so that a joint call of a shared model computes it once: called again with
-    the very same arrays, it returns its first result (``skrl_jax.models.module.shared_calls``),
-    and the container after it then sees the same array too.
+    It is a submodule so that a joint call of a shared model traces it once: called again with
+    the very same arrays, it returns its first result (``skrl_jax.models.module.traced_once``),
+    and the container after it then sees the same array too (a joint pass would compute it once
+    anyway: ``skrl_jax.models.joint``).
     """
 
     expression: Any
