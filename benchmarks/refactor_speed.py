@@ -40,7 +40,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import shutil
 import statistics
@@ -50,12 +49,13 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _results import write_results  # noqa: E402
+
 REPO = HERE.parent
-RESULTS = HERE / "results"
 DEFAULT_BASELINE = "17c6249"
 THRESHOLD = 0.97
 CHILD_TIMEOUT = 30 * 60  # seconds; a child that hangs fails the run instead of stalling it
@@ -301,27 +301,22 @@ def main() -> None:
     gated = [row["ratio"] >= THRESHOLD for row in summary.values() if row["gated"]]
     print(f"\nall gated figures >= {THRESHOLD}x: {'yes' if all(gated) else 'NO'}; {total / 60:.1f} min of measuring")
 
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / "refactor_speed.json"
-    record = {
-        "benchmark": "refactor_speed",
-        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
-        "cpus": os.cpu_count(),
-        "jax": metadata.version("jax"),
-        "baseline": {"revision": args.baseline, "commit": commit},
-        "current": {"head": head, "uncommitted_changes": dirty},
-        "quick": args.quick,
-        "rounds": runs_count,
-        "budgets": {job.name: [job.script, *job.args] for job in jobs},
-        "threshold": THRESHOLD,
-        "all_gated_at_least_threshold": all(gated),
-        "figures": summary,
-        "child_seconds": child_seconds,
-        "total_seconds": total,
-    }
-    path.write_text(json.dumps(record, indent=2))
-    print(f"written: {path}")
+    write_results(
+        "refactor_speed",
+        {
+            "cpus": os.cpu_count(),
+            "baseline": {"revision": args.baseline, "commit": commit},
+            "current": {"head": head, "uncommitted_changes": dirty},
+            "quick": args.quick,
+            "rounds": runs_count,
+            "budgets": {job.name: [job.script, *job.args] for job in jobs},
+            "threshold": THRESHOLD,
+            "all_gated_at_least_threshold": all(gated),
+            "figures": summary,
+            "child_seconds": child_seconds,
+            "total_seconds": total,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -6,9 +6,6 @@
 - a trunk fed an array built inside ``compute`` costs what a trunk fed the inputs' own arrays costs.
 """
 
-import re
-
-import flax.linen as nn
 import gymnasium as gym
 import gymnax
 import jax
@@ -16,41 +13,24 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from benchmarks.joint_pass_dots import compiled_update_dots
 from skrl_jax.agents.ppo import PPO
-from skrl_jax.agents.sac import SAC
 from skrl_jax.envs import wrap_env
 from skrl_jax.memories import RandomMemory
-from skrl_jax.models import DeterministicMixin, GaussianMixin, Model
+from skrl_jax.models import DeterministicMixin, GaussianMixin
 from skrl_jax.trainers import CompiledTrainer, SequentialTrainer
-from tests.models import PENDULUM_ACTION, PENDULUM_OBSERVATION
+from tests.models import PENDULUM_ACTION, PENDULUM_OBSERVATION, SharedModel
 from tests.test_models import count_primitive
 
 
-class SingleForwardPass(GaussianMixin, DeterministicMixin, Model):
-    """skrl's "single forward pass" shared model (its docs' first shared model), torch -> flax only:
-    the layers move to setup(), nn.Linear becomes nn.Dense."""
+class SingleForwardPass(SharedModel):
+    """skrl's "single forward pass" shared model (its docs' first shared model), torch -> flax only: the
+    seed's layers (SharedModel's setup), ``act`` and ``compute`` as skrl writes them, the trunk's output
+    kept in ``self._shared_output`` for the value branch."""
 
-    def __init__(
-        self,
-        observation_space,
-        action_space,
-        device=None,
-        clip_actions=False,
-        clip_log_std=True,
-        min_log_std=-20,
-        max_log_std=2,
-        reduction="sum",
-    ):
-        Model.__init__(self, observation_space, action_space, device)
-        GaussianMixin.__init__(self, clip_actions, clip_log_std, min_log_std, max_log_std, reduction, role="policy")
-        DeterministicMixin.__init__(self, clip_actions, role="value")
+    def __init__(self, observation_space, action_space, device=None, **kwargs):
+        SharedModel.__init__(self, observation_space, action_space, device, **kwargs)
         self._shared_output = None
-
-    def setup(self):
-        self.net = nn.Sequential([nn.Dense(32), nn.elu, nn.Dense(32), nn.elu])
-        self.mean_layer = nn.Dense(self.num_actions)
-        self.log_std_parameter = self.param("log_std_parameter", nn.initializers.zeros, (self.num_actions,))
-        self.value_layer = nn.Dense(1)
 
     def act(self, inputs, role):
         if role == "policy":
@@ -68,14 +48,7 @@ class SingleForwardPass(GaussianMixin, DeterministicMixin, Model):
             return self.value_layer(shared_output), {}
 
 
-class MultiForwardPass(SingleForwardPass):
-    """The same layers, each role computing the trunk itself (skrl's other shared model)."""
-
-    def compute(self, inputs, role):
-        if role == "policy":
-            return self.mean_layer(self.net(inputs["states"])), self.log_std_parameter, {}
-        elif role == "value":
-            return self.value_layer(self.net(inputs["states"])), {}
+MultiForwardPass = SharedModel  # the seed's model: each role computes the trunk itself
 
 
 def watch_writes(model):
@@ -121,8 +94,8 @@ def test_a_model_writes_no_attribute_while_it_is_called(model_class):
 def test_a_model_keeps_its_attributes_when_compute_sets_one():
     model = SingleForwardPass(PENDULUM_OBSERVATION, PENDULUM_ACTION)
     params = model.init(jax.random.key(0))
-    model.apply(params, jnp.ones((2, 3)), ("policy", "value"))
-    assert model._shared_output is None  # set on the module bound for that call, not on the model
+    model.apply(params, jnp.ones((2, 3)), "policy")  # the policy branch leaves the trunk's output set
+    assert model._shared_output is None  # on the module bound for that call, not on the model
 
 
 def reference_outputs(params, observations):
@@ -211,13 +184,10 @@ def test_the_single_forward_pass_model_trains_with_one_trunk_in_both_trainers():
     model = SingleForwardPass(env.observation_space, env.action_space)
     agent = PPO(models={"policy": model, "value": model}, memory=RandomMemory(16, 2), cfg={"rollouts": 16})
     trainer = SequentialTrainer(env, agent, cfg={"timesteps": 48, "headless": True, "disable_progressbar": True})
-    before = jax.tree.map(np.asarray, model.params) if model.params is not None else None
     trainer.train()
     assert agent.updates == 3
-    after = model.params
-    assert all(np.isfinite(leaf).all() for leaf in jax.tree.leaves(after))
-    if before is not None:
-        assert not np.allclose(before["net"]["layers_0"]["kernel"], after["net"]["layers_0"]["kernel"])
+    assert all(np.isfinite(leaf).all() for leaf in jax.tree.leaves(model.params))
+    assert np.any(model.params["log_std_parameter"] != 0.0)  # initialised to zeros: the updates moved it
 
     env = wrap_env(gymnax.make("Pendulum-v1"))
     model = SingleForwardPass(env.observation_space, env.action_space)
@@ -227,75 +197,16 @@ def test_the_single_forward_pass_model_trains_with_one_trunk_in_both_trainers():
     params = runner.agent_state.learner.params["policy"]  # one tree for both keys
     assert jax.tree.structure(params) == jax.tree.structure(model.init(jax.random.key(0)))
     assert all(np.isfinite(leaf).all() for leaf in jax.tree.leaves(params))
+    assert np.any(params["log_std_parameter"] != 0.0)
     assert np.isfinite(metrics["policy_loss"]).all() and np.isfinite(metrics["value_loss"]).all()
 
 
 # --- a trunk fed an array built in compute ---------------------------------------------------------
 
 
-class Trunk(nn.Module):
-    """Reads ``[states, actions]``: given both arrays it concatenates them itself."""
-
-    @nn.compact
-    def __call__(self, states, actions=None):
-        x = states if actions is None else jnp.concatenate([states, actions], axis=-1)
-        return nn.relu(nn.Dense(64)(nn.relu(nn.Dense(64)(x))))
-
-
-class ConcatenatingTwinCritic(DeterministicMixin, Model):
-    """Twin Q-heads on one trunk that ``compute`` feeds a fresh ``concatenate`` per role (or, with
-    ``inputs_own_arrays``, the inputs' own arrays, which the trunk concatenates)."""
-
-    def __init__(self, observation_space, action_space, inputs_own_arrays=False):
-        Model.__init__(self, observation_space, action_space)
-        DeterministicMixin.__init__(self, role="critic_1")
-        DeterministicMixin.__init__(self, role="critic_2")
-        self.inputs_own_arrays = inputs_own_arrays
-
-    def setup(self):
-        self.trunk = Trunk()
-        self.q1, self.q2 = nn.Dense(1), nn.Dense(1)
-
-    def compute(self, inputs, role):
-        if self.inputs_own_arrays:
-            features = self.trunk(inputs["states"], inputs["taken_actions"])
-        else:
-            features = self.trunk(jnp.concatenate([inputs["states"], inputs["taken_actions"]], axis=-1))
-        return (self.q1 if role == "critic_1" else self.q2)(features), {}
-
-
-class Actor(GaussianMixin, Model):
-    def __init__(self, observation_space, action_space):
-        Model.__init__(self, observation_space, action_space)
-        GaussianMixin.__init__(self, clip_actions=True)
-
-    def setup(self):
-        self.net = nn.Sequential([nn.Dense(32), nn.relu, nn.Dense(self.num_actions)])
-        self.log_std = self.param("log_std", nn.initializers.zeros, (self.num_actions,))
-
-    def compute(self, inputs, role):
-        return self.net(inputs["states"]), self.log_std, {}
-
-
-def compiled_update_dots(**critic_kwargs):
-    critic = ConcatenatingTwinCritic(PENDULUM_OBSERVATION, PENDULUM_ACTION, **critic_kwargs)
-    target = ConcatenatingTwinCritic(PENDULUM_OBSERVATION, PENDULUM_ACTION, **critic_kwargs)
-    models = {
-        "policy": Actor(PENDULUM_OBSERVATION, PENDULUM_ACTION),
-        "critic_1": critic,
-        "critic_2": critic,
-        "target_critic_1": target,
-        "target_critic_2": target,
-    }
-    agent = SAC(models=models, memory=RandomMemory(64), cfg={"batch_size": 16, "learning_starts": 0})
-    functions = agent.make_functions(num_envs=1)
-    state = functions.init(jax.random.key(0))
-    hlo = jax.jit(functions.update).lower(state, jax.random.key(1), 10).compile().as_text()
-    return len(re.findall(r"= \S+ dot\(", hlo))
-
-
 def test_a_trunk_fed_a_concatenation_costs_what_a_trunk_fed_the_inputs_costs():
     """Dots in the optimized HLO of SAC's compiled update (three joint passes of the twin critics:
-    targets, critics' loss, actor's loss): concatenate([states, actions]) built in compute costs what
-    the inputs' own arrays cost."""
+    targets, critics' loss, actor's loss; benchmarks/joint_pass_dots.py prints them beside the count
+    without the merge): concatenate([states, actions]) built in compute costs what the inputs' own
+    arrays cost."""
     assert compiled_update_dots() == compiled_update_dots(inputs_own_arrays=True)

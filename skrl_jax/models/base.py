@@ -25,7 +25,6 @@ from skrl_jax import config as library_config
 from skrl_jax.core.spaces import check_space, compute_space_size
 from skrl_jax.core.validation import describe, raise_if_not_finite
 from skrl_jax.models.initialization import (
-    check_parameter_init,
     make_initializer,
     pytorch_initialization,
     redraw_parameters,
@@ -218,7 +217,7 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
         self.state_space = state_space
         self.action_space = action_space
         self.device = device
-        self.parameter_init = check_parameter_init(
+        self.parameter_init = library_config.check_parameter_init(
             parameter_init if parameter_init is not None else library_config.parameter_init()
         )
         self.num_observations = compute_space_size(observation_space)

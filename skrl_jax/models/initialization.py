@@ -16,9 +16,6 @@ from typing import Any
 import flax.linen as nn
 import jax
 
-# the scheme names and their check: in the configuration, a layer below (its set_parameter_init checks with them)
-from skrl_jax.config import PARAMETER_INITS, check_parameter_init  # noqa: F401 (re-exported for models.base)
-
 
 def pytorch_initialization(params: Mapping[str, Any], key: jax.Array) -> dict[str, Any]:
     """Redraw every layer's ``kernel`` (and its sibling ``bias``) as PyTorch initialises them.
