@@ -1,76 +1,33 @@
-"""What SAC, TD3, DDPG, DQN and DDQN share: the learner, the replay memory, the agent shell.
-
-The state is ``AgentState(learner=OffPolicyLearner, memory=MemoryState, carry=noise state or
-None)``. ``record`` writes each transition into the replay ring buffer; ``update`` runs after
-every step from ``learning_starts`` and makes ``gradient_steps`` steps, each on a uniform
-sample of ``batch_size`` transitions.
-"""
+"""``OffPolicyAgent``: the skrl-shaped shell SAC, TD3, DDPG, DQN and DDQN share: cfg, model
+checks, and the ``ReplayConfig`` their ``make_<algo>`` functions are built over
+(``off_policy/functions.py``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Mapping
+from typing import Any
 
 import gymnasium
 import jax
-import jax.numpy as jnp
 
 from skrl_jax.agents.base import Agent
-from skrl_jax.agents.core import AgentFunctions, AgentState, Transition, shape_rewards
-from skrl_jax.agents.off_policy.models import ModelSet, polyak_update, role_of
-from skrl_jax.core.spaces import compute_space_size, sample_space
-from skrl_jax.memories.random import MemoryState, memory_add, memory_init, memory_sample
+from skrl_jax.agents.core import AgentFunctions
+from skrl_jax.agents.off_policy import functions as replay
+from skrl_jax.agents.off_policy.functions import (  # noqa: F401 (transitional re-exports)
+    Batch,
+    OffPolicyLearner,
+    ReplayConfig,
+    replay_specs,
+    value_statistics,
+)
+from skrl_jax.agents.off_policy.models import ModelSet, role_of
+from skrl_jax.core.spaces import compute_space_size
 from skrl_jax.models import Model
 from skrl_jax.models.base import NOT_GIVEN
-from skrl_jax.resources.preprocessors import RunningStandardScaler, ScalerState
-
-REPLAY_TENSORS = ("states", "actions", "rewards", "next_states", "terminated", "truncated")
 
 
-class OffPolicyLearner(NamedTuple):
-    """``params`` by stored model key (see ``ModelSet.param_keys``), one optax state per optimizer
-    name ("policy", "critic", ...), algorithm scalars (e.g. SAC's log entropy coefficient), the
-    state scaler and the number of gradient steps made."""
-
-    params: dict[str, Any]
-    opt_states: dict[str, Any]
-    scalars: dict[str, jax.Array]
-    state_scaler: ScalerState | None
-    gradient_steps: jax.Array
-
-
-class Batch(NamedTuple):
-    """A sample of transitions, each ``(batch_size, size)``; ``dones`` is where a target stops:
-    terminated | truncated, or terminated only with ``cfg["bootstrap_at_truncation"]`` (skrl 2.x's
-    default; 1.4's is False)."""
-
-    states: jax.Array
-    actions: jax.Array
-    rewards: jax.Array
-    next_states: jax.Array
-    dones: jax.Array
-
-
-def replay_specs(observation_space: Any, action_space: Any) -> dict[str, tuple[int, Any]]:
-    observation_size = compute_space_size(observation_space, occupied_size=True)
-    sizes = {
-        "states": observation_size,
-        "actions": compute_space_size(action_space, occupied_size=True),
-        "rewards": 1,
-        "next_states": observation_size,
-        "terminated": 1,
-        "truncated": 1,
-    }
-    dtypes = {"terminated": jnp.bool_, "truncated": jnp.bool_}
-    return {name: (size, dtypes.get(name, jnp.float32)) for name, size in sizes.items()}
-
-
-def standardize(preprocessor: RunningStandardScaler | None, state: ScalerState | None, x: jax.Array) -> jax.Array:
+def standardize(preprocessor, state, x):  # transitional
     return x if preprocessor is None else preprocessor.standardize(state, x)
-
-
-def value_statistics(prefix: str, values: jax.Array) -> dict[str, jax.Array]:
-    return {f"{prefix}_max": values.max(), f"{prefix}_min": values.min(), f"{prefix}_mean": values.mean()}
 
 
 class OffPolicyAgent(Agent):
@@ -182,117 +139,71 @@ class OffPolicyAgent(Agent):
     # --- what the trainers call ------------------------------------------------------------------
 
     def memory_specs(self) -> dict[str, tuple[int, Any]]:
-        return replay_specs(self.observation_space, self.action_space)
+        return replay.replay_specs(self.observation_space, self.action_space)
 
     def parameter_keys(self) -> dict[str, Any]:
         return self.model_set.stored
 
     def make_functions(self, num_envs: int, timesteps: int = 0) -> AgentFunctions:
+        return self.build_functions(self.replay_config(num_envs, timesteps))
+
+    def replay_config(self, num_envs: int, timesteps: int = 0) -> ReplayConfig:
+        """The ``ReplayConfig`` of this agent's cfg and memory, for ``num_envs`` environments."""
         name = type(self).__name__
         if self.memory is None:
             raise ValueError(f"{name} learns from a replay memory: pass memory=RandomMemory(memory_size, num_envs)")
-        batch_size = int(self.cfg["batch_size"])
+        cfg = self.cfg
+        batch_size = int(cfg["batch_size"])
         capacity = self.memory.memory_size * num_envs
         if batch_size > capacity:
             raise ValueError(f"{name}: batch_size={batch_size} is larger than the memory ({capacity} transitions)")
-        return self.build(num_envs, timesteps)
+        return ReplayConfig(
+            observation_space=self.observation_space,
+            action_space=self.action_space,
+            num_envs=num_envs,
+            memory_size=self.memory.memory_size,
+            batch_size=batch_size,
+            gradient_steps=int(cfg["gradient_steps"]),
+            learning_starts=int(cfg["learning_starts"]),
+            random_timesteps=int(cfg.get("random_timesteps", 0)),
+            sample_with_replacement=bool(getattr(self.memory, "replacement", True)),
+            bootstrap_at_truncation=cfg["bootstrap_at_truncation"],
+            rewards_shaper=cfg.get("rewards_shaper"),
+            timesteps=timesteps,
+            state_preprocessor=self.state_preprocessor,
+        )
+
+    def build_functions(self, replay_config: ReplayConfig) -> AgentFunctions:
+        """``make_<algo>(self.model_set, <algo config of self.cfg and replay_config>)``."""
+        self._replay = replay_config  # transitional: read by the delegating methods below
+        return self.build(replay_config.num_envs, replay_config.timesteps)
 
     def build(self, num_envs: int, timesteps: int) -> AgentFunctions:
         raise NotImplementedError
 
-    # --- pure building blocks for subclasses -----------------------------------------------------
+    # --- transitional: delegate to the pure pieces until every algorithm is a make_<algo> -------
 
-    def init_memory(self, num_envs: int) -> MemoryState:
-        return memory_init(self.memory.memory_size, num_envs, self.memory_specs())
+    def init_memory(self, num_envs: int):
+        return replay.init_memory(self._replay)
 
     def initial_params(self, key: jax.Array, params: Mapping[str, Any] | None) -> dict[str, Any]:
-        """Given or fresh parameters of each stored model; targets start as copies of their online models."""
-        fresh = self.model_set.init(key)
-        params = {name: (params or {}).get(name, fresh[name]) for name in fresh}
-        return self.polyak_targets(params, 1.0)
+        return replay.initial_params(self.model_set, key, params)
 
-    def make_record(self, timesteps: int) -> Callable[..., AgentState]:
-        shaper = self.cfg.get("rewards_shaper")
+    def make_record(self, timesteps: int):
+        return replay.make_record(self._replay)
 
-        def record(state: AgentState, transition: Transition, extras: Mapping[str, Any], timestep: jax.Array):
-            rewards = shape_rewards(transition, timestep, timesteps, shaper)
-            row = {
-                "states": transition.observations,
-                "actions": transition.actions,
-                "rewards": rewards,
-                "next_states": transition.next_observations,
-                "terminated": transition.terminated,
-                "truncated": transition.truncated,
-            }
-            carry = extras.get("carry", state.carry)
-            return state._replace(memory=memory_add(state.memory, row), carry=carry)
-
-        return record
-
-    def sample_batch(self, memory: MemoryState, key: jax.Array) -> Batch:
-        replacement = getattr(self.memory, "replacement", True)
-        sample = memory_sample(memory, key, REPLAY_TENSORS, int(self.cfg["batch_size"]), replacement)
-        # skrl 1.4 ends a target at terminated | truncated; skrl 2.x only at terminated (a truncated
-        # episode's target bootstraps from its last observation): each API's default of the cfg key
-        if self.cfg["bootstrap_at_truncation"]:
-            ends = sample["terminated"]
-        else:
-            ends = sample["terminated"] | sample["truncated"]
-        dones = ends.astype(jnp.float32)
-        return Batch(sample["states"], sample["actions"], sample["rewards"], sample["next_states"], dones)
+    def sample_batch(self, memory: Any, key: jax.Array):
+        return replay.sample_batch(self._replay, memory, key)
 
     def random_actions(self, key: jax.Array, batch: int) -> jax.Array:
-        """Uniform actions over the action space (skrl's ``random_timesteps``)."""
-        actions = sample_space(self.action_space, key, (batch,))
-        return jnp.reshape(actions, (batch, -1)).astype(jnp.float32 if self.continuous else jnp.int32)
+        return replay.random_actions(self._replay, key, batch)
 
-    def polyak_targets(self, params: dict[str, Any], polyak: float | jax.Array, names: Sequence[str] | None = None):
-        """``params`` with each target (of ``names``, all by default) moved toward its online model."""
-        keys = self.model_set.param_keys
-        # a target instance passed under two keys (twin targets) is stored, and moved, once
-        pairs = {
-            keys[target]: keys[online]
-            for target, online in self.target_pairs().items()
-            if names is None or target in names
-        }
-        params = dict(params)
-        for target, online in pairs.items():
-            params[target] = polyak_update(params[target], params[online], polyak)
-        return params
+    def polyak_targets(self, params, polyak, names=None):
+        return replay.polyak_targets(self.model_set, params, polyak, names)
 
-    def make_update(
-        self, step: Callable[..., tuple], with_timestep: bool = False
-    ) -> Callable[..., tuple[AgentState, dict[str, jax.Array]]]:
-        """``update(state, key, timestep)``: ``gradient_steps`` calls of ``step(learner, memory, key)
-        -> (learner, metrics, finite)`` (``step(learner, memory, key, timestep)`` with
-        ``with_timestep``); metrics are averaged over the steps, and ``nan_at`` is the first step
-        whose losses were not finite (-1 if none)."""
-        gradient_steps = int(self.cfg["gradient_steps"])
-
-        def update(state: AgentState, key: jax.Array, timestep: jax.Array) -> tuple[AgentState, dict[str, jax.Array]]:
-            if with_timestep:
-                call = step
-
-                def step_at(learner, memory, key):
-                    return call(learner, memory, key, timestep)
-
-            else:
-                step_at = step
-            if gradient_steps == 1:
-                learner, metrics, finite = step_at(state.learner, state.memory, key)
-                nan_at = jnp.where(finite, -1, 0).astype(jnp.int32)
-                return state._replace(learner=learner), {**metrics, "nan_at": nan_at}
-
-            def body(carry, inputs):
-                learner, nan_at = carry
-                step_key, index = inputs
-                learner, metrics, finite = step_at(learner, state.memory, step_key)
-                return (learner, jnp.where((nan_at < 0) & ~finite, index, nan_at)), metrics
-
-            start = (state.learner, -jnp.ones((), jnp.int32))
-            steps = (jax.random.split(key, gradient_steps), jnp.arange(gradient_steps, dtype=jnp.int32))
-            (learner, nan_at), history = jax.lax.scan(body, start, steps)
-            metrics = {name: values.mean() for name, values in history.items()}
-            return state._replace(learner=learner), {**metrics, "nan_at": nan_at}
-
-        return update
+    def make_update(self, step, with_timestep: bool = False):
+        if with_timestep:
+            return replay.repeat_gradient_steps(step, int(self.cfg["gradient_steps"]))
+        return replay.repeat_gradient_steps(
+            lambda learner, memory, key, timestep: step(learner, memory, key), int(self.cfg["gradient_steps"])
+        )

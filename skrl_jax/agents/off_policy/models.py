@@ -41,6 +41,11 @@ class ModelSet:
         """Each distinct model under its parameter key."""
         return {name: self.models[name] for name in dict.fromkeys(self.param_keys.values())}
 
+    @property
+    def target_pairs(self) -> dict[str, str]:
+        """Target key -> online key, for the targets given (``target_critic_1`` -> ``critic_1``)."""
+        return {key: role_of(key) for key in self.models if key.startswith("target_")}
+
     def init(self, key: jax.Array, names: Sequence[str] | None = None) -> dict[str, Any]:
         """Fresh parameters of the distinct models among ``names`` (all by default), pure."""
         stored = self.stored if names is None else {self.param_keys[n]: self.models[n] for n in names}
