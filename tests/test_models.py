@@ -639,3 +639,136 @@ def test_vmapped_orthogonal_init_of_two_models_finishes():
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "initialised" in result.stdout
+
+
+# --- the API conventions a model reads (model.conventions, MultivariateGaussianMixin's squared_scale) ---------
+
+BOX2_ACTION = gym.spaces.Box(low=-1.0, high=1.0, shape=(2,), dtype=np.float32)
+
+
+def multivariate_model(api, mean, log_std, **mixin_kwargs):
+    """A MultivariateGaussian model written as a user of skrl ``api`` writes it (constructor and
+    ``compute`` form), with a constant ``mean`` and ``log_std`` whatever the observations."""
+    from skrl_jax.models import MultivariateGaussianMixin
+
+    class Multivariate(MultivariateGaussianMixin, Model):
+        def __init__(self):
+            if api == "2.x":
+                Model.__init__(self, observation_space=PENDULUM_OBSERVATION, state_space=None, action_space=BOX2_ACTION)
+            else:
+                Model.__init__(self, PENDULUM_OBSERVATION, BOX2_ACTION)
+            MultivariateGaussianMixin.__init__(self, **mixin_kwargs)
+
+        def compute(self, inputs, role):
+            if api == "2.x":
+                return jnp.broadcast_to(mean, (*inputs["observations"].shape[:-1], 2)), {"log_std": log_std}
+            return jnp.broadcast_to(mean, (*inputs["states"].shape[:-1], 2)), log_std, {}
+
+    return Multivariate()
+
+
+MV_MEAN, MV_LOG_STD = jnp.array([0.5, -1.0]), jnp.array([-0.3, 0.2])
+
+
+def multivariate_log_prob_and_entropy(api, **mixin_kwargs):
+    """``(log_prob (6, 1), stddev, entropy (6,), taken actions)`` of ``multivariate_model(api, ...)``."""
+    model = multivariate_model(api, MV_MEAN, MV_LOG_STD, **mixin_kwargs)
+    taken = jax.random.normal(jax.random.key(3), (6, 2))
+    name = "observations" if api == "2.x" else "states"
+    result = model.act({name: observations(batch=6), "taken_actions": taken}, "", params={}, key=jax.random.key(0))
+    if api == "2.x":
+        outputs = result[1]
+        log_prob = outputs["log_prob"]
+    else:
+        _, log_prob, outputs = result
+    return log_prob, outputs["stddev"], model.get_entropy(outputs), taken
+
+
+def expected_log_prob_and_entropy(taken, stddev):
+    """The multivariate normal of ``MV_MEAN`` with covariance ``diag(stddev ** 2)``, by jax.scipy."""
+    covariance = jnp.diag(stddev**2)
+    log_prob = jax.scipy.stats.multivariate_normal.logpdf(taken, MV_MEAN, covariance)
+    entropy = 0.5 * jnp.log(jnp.linalg.det(2 * jnp.pi * jnp.e * covariance))
+    return log_prob, entropy
+
+
+def test_a_1x_multivariate_gaussian_given_the_2x_scale_has_the_2x_distribution():
+    log_prob, stddev, entropy, taken = multivariate_log_prob_and_entropy("1.4", squared_scale=False)
+    expected_log_prob, expected_entropy = expected_log_prob_and_entropy(taken, jnp.exp(MV_LOG_STD))
+    assert log_prob.shape == (6, 1) and entropy.shape == (6,)
+    np.testing.assert_allclose(log_prob[:, 0], expected_log_prob, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(stddev, jnp.exp(MV_LOG_STD), rtol=1e-6)
+    np.testing.assert_allclose(entropy, jnp.full((6,), expected_entropy), rtol=1e-5)
+    # the same distribution as a model built the 2.x way, whose default it is
+    log_prob_2x, stddev_2x, entropy_2x, _ = multivariate_log_prob_and_entropy("2.x")
+    np.testing.assert_allclose(log_prob, log_prob_2x, rtol=1e-6)
+    np.testing.assert_allclose(stddev, stddev_2x, rtol=1e-6)
+    np.testing.assert_allclose(entropy, entropy_2x, rtol=1e-6)
+
+
+def test_a_2x_multivariate_gaussian_given_the_1x_scale_has_the_1x_distribution():
+    log_prob, stddev, entropy, taken = multivariate_log_prob_and_entropy("2.x", squared_scale=True)
+    # skrl 1.4: scale_tril = diag(exp(log_std) ** 2), so each standard deviation is exp(2 * log_std)
+    expected_log_prob, expected_entropy = expected_log_prob_and_entropy(taken, jnp.exp(2 * MV_LOG_STD))
+    np.testing.assert_allclose(log_prob[:, 0], expected_log_prob, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(stddev, jnp.exp(2 * MV_LOG_STD), rtol=1e-6)
+    np.testing.assert_allclose(entropy, jnp.full((6,), expected_entropy), rtol=1e-5)
+    log_prob_1x, _, entropy_1x, _ = multivariate_log_prob_and_entropy("1.4")
+    np.testing.assert_allclose(log_prob, log_prob_1x, rtol=1e-6)
+    np.testing.assert_allclose(entropy, entropy_1x, rtol=1e-6)
+
+
+def test_the_multivariate_scale_defaults_to_the_api_and_is_checked():
+    for api, squared in (("1.4", True), ("2.x", False)):
+        _, stddev, _, _ = multivariate_log_prob_and_entropy(api)
+        np.testing.assert_allclose(stddev, jnp.exp((2 if squared else 1) * MV_LOG_STD), rtol=1e-6)
+        _, explicit, _, _ = multivariate_log_prob_and_entropy(api, squared_scale=squared)
+        np.testing.assert_allclose(explicit, stddev, rtol=1e-6)
+    with pytest.raises(TypeError, match=r"MultivariateGaussianMixin: squared_scale must be True, False or None, got 2"):
+        multivariate_model("1.4", MV_MEAN, MV_LOG_STD, squared_scale=2)
+
+
+def test_a_multivariate_head_takes_the_scale_setting_too():
+    from skrl_jax.models import MultivariateGaussianHead
+
+    for head, factor in (
+        (MultivariateGaussianHead(initial_log_std=0.3), 2),
+        (MultivariateGaussianHead(initial_log_std=0.3, squared_scale=False), 1),
+    ):
+        model = shared_model(PENDULUM_OBSERVATION, BOX2_ACTION, nn.Dense(4), {"policy": head})
+        _, _, outputs = model.act(observations(), "policy", params=model.init(jax.random.key(0)), key=jax.random.key(1))
+        np.testing.assert_allclose(outputs["stddev"], np.full(2, np.exp(factor * 0.3)), rtol=1e-6)
+
+
+def test_model_conventions_default_to_the_api_the_model_is_built_with():
+    import dataclasses
+
+    from skrl_jax.models.conventions import SKRL_1_4_CONVENTIONS, SKRL_2_CONVENTIONS
+
+    class Value(DeterministicMixin, Model):
+        def __init__(self, **model_kwargs):
+            Model.__init__(self, PENDULUM_OBSERVATION, PENDULUM_ACTION, **model_kwargs)
+            DeterministicMixin.__init__(self)
+
+        def compute(self, inputs, role):
+            return inputs[self.conventions.observation_input][..., :1], {}
+
+    old, new = Value(), Value(state_space=None)
+    assert (old.skrl_api, new.skrl_api) == ("1.4", "2.x")
+    assert old.conventions == SKRL_1_4_CONVENTIONS == Value(skrl_api="1.4").conventions
+    assert new.conventions == SKRL_2_CONVENTIONS == Value(skrl_api="2.x").conventions
+    assert (old.conventions.observation_input, old.conventions.privileged_state_input) == ("states", None)
+    assert (new.conventions.observation_input, new.conventions.privileged_state_input) == ("observations", "states")
+    assert (old.conventions.log_std_in_outputs, new.conventions.log_std_in_outputs) == (False, True)
+    assert (old.conventions.log_prob_in_outputs, new.conventions.log_prob_in_outputs) == (False, True)
+    assert (old.conventions.multivariate_squared_scale, new.conventions.multivariate_squared_scale) == (True, False)
+    # what the fields say is what the models do: their input names and act forms
+    obs = observations()
+    values, log_prob, _ = old.act({"states": obs}, "", params={})
+    assert log_prob is None
+    np.testing.assert_allclose(values, obs[:, :1])
+    values, outputs = new.act({"observations": obs}, "", params={})
+    assert "log_prob" not in outputs
+    np.testing.assert_allclose(values, obs[:, :1])
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        old.conventions.observation_input = "observations"

@@ -2,6 +2,7 @@
 
 from skrl_jax.models.base import Model, RoleSpec
 from skrl_jax.models.categorical import CategoricalMixin, MultiCategoricalMixin
+from skrl_jax.models.conventions import ModelConventions
 from skrl_jax.models.deterministic import DeterministicMixin
 from skrl_jax.models.functional import (
     CategoricalHead,
@@ -30,6 +31,7 @@ __all__ = [
     "DeterministicMixin",
     "GaussianMixin",
     "Model",
+    "ModelConventions",
     "MultiCategoricalMixin",
     "MultivariateGaussianMixin",
     "RoleSpec",

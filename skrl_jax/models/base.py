@@ -24,6 +24,7 @@ import jax.numpy as jnp
 from skrl_jax import config as library_config
 from skrl_jax.core.spaces import check_space, compute_space_size
 from skrl_jax.core.validation import describe, raise_if_not_finite
+from skrl_jax.models.conventions import SKRL_1_4_CONVENTIONS, SKRL_2_CONVENTIONS, ModelConventions
 from skrl_jax.models.initialization import (
     make_initializer,
     pytorch_initialization,
@@ -197,6 +198,11 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
         ``act`` returns ``(actions, outputs)`` with ``outputs["log_prob"]``, and a Gaussian's
         ``compute`` returns ``mean_actions, {"log_std": ...}``. Otherwise (``skrl_api="1.4"``, the
         default) it is skrl 1.4's: ``inputs["states"]`` and ``(actions, log_prob, outputs)``.
+
+        This is where the API is read: it becomes ``self.conventions`` (a ``ModelConventions``: the
+        observation input's name, the ``compute`` and ``act`` forms, the multivariate Gaussian's
+        default scale), and the model's code reads only those fields. ``self.skrl_api`` stays
+        readable for the code around the model (agents, network specs).
         """
         if skrl_api is None:
             skrl_api = "1.4" if state_space is NOT_GIVEN else "2.x"
@@ -213,6 +219,7 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
         if state_space is not None:
             check_space(state_space, "state space")
         self.skrl_api = skrl_api
+        self.conventions: ModelConventions = SKRL_2_CONVENTIONS if skrl_api == "2.x" else SKRL_1_4_CONVENTIONS
         self.observation_space = observation_space
         self.state_space = state_space
         self.action_space = action_space
@@ -405,7 +412,7 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
     def _act_result(self, result: tuple) -> tuple:
         """skrl 1.4's ``(actions, log_prob, outputs)``, or 2.x's ``(actions, outputs)`` with
         ``outputs["log_prob"]`` (left out for a deterministic role, as skrl 2.x)."""
-        if self.skrl_api != "2.x":
+        if not self.conventions.log_prob_in_outputs:
             return result
         actions, log_prob, outputs = result
         return actions, dict(outputs) if log_prob is None else {**outputs, "log_prob": log_prob}

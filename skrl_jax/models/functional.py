@@ -86,8 +86,10 @@ class GaussianHead(Head):
 
 @dataclasses.dataclass(frozen=True)
 class MultivariateGaussianHead(GaussianHead):
-    """skrl's MultivariateGaussianMixin (no ``reduction``)."""
+    """skrl's MultivariateGaussianMixin (no ``reduction``); ``squared_scale`` as the mixin's (None: skrl 1.4's
+    ``diag(exp(log_std) ** 2)``, the convention of the model ``shared_model`` builds)."""
 
+    squared_scale: bool | None = None
     mixin: ClassVar[type] = MultivariateGaussianMixin
 
     def mixin_kwargs(self) -> dict[str, Any]:

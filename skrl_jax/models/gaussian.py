@@ -23,6 +23,7 @@ class GaussianConfig(NamedTuple):
     max_log_std: float
     reduction: str
     clip_mean_actions: bool = False
+    squared_scale: bool = False  # MultivariateGaussianMixin only: skrl 1.4's scale_tril = diag(exp(log_std) ** 2)
 
 
 def gaussian_config(
@@ -52,8 +53,8 @@ def gaussian_config(
 
 def unpack_gaussian_output(model: Any, output: Any, mixin: str, role: str) -> tuple[Any, Any, dict]:
     """``(mean_actions, log_std, outputs)`` from ``compute``: skrl 1.4's triple, or 2.x's
-    ``mean_actions, {"log_std": ..., ...}`` for a 2.x model."""
-    if getattr(model, "skrl_api", "1.4") != "2.x":
+    ``mean_actions, {"log_std": ..., ...}`` for a model with ``conventions.log_std_in_outputs`` (a 2.x model)."""
+    if not model.conventions.log_std_in_outputs:
         if isinstance(output, tuple) and len(output) == 2 and isinstance(output[1], Mapping) and "log_std" in output[1]:
             raise ValueError(
                 f'{mixin}: compute(inputs, role={role!r}) returned skrl 2.x\'s mean_actions, {{"log_std": ...}} but '
@@ -128,7 +129,8 @@ class GaussianMixin(Mixin):
     shape ``(..., num_actions)`` and ``log_std`` broadcastable to it (often a parameter of
     shape ``(num_actions,)``).
 
-    A skrl 2.x model's ``compute`` returns ``mean_actions, {"log_std": log_std, ...}`` instead.
+    A skrl 2.x model's ``compute`` (``model.conventions.log_std_in_outputs``) returns
+    ``mean_actions, {"log_std": log_std, ...}`` instead.
 
     Args:
         clip_actions: clip sampled actions to the action space's bounds.

@@ -4,6 +4,8 @@ skrl 1.4 and 2.x name the observation differently: 1.4's ``inputs["states"]`` is
 ``inputs["observations"]``, and 2.x's ``inputs["states"]`` is the environment's privileged state.
 Inside, every call uses one layout, 1.4's (what the agents pass): ``"states"`` holds the
 observations and ``"privileged_states"`` the 2.x states. A 2.x model's ``compute`` sees 2.x's names.
+Which names a model uses is read from ``model.conventions`` (``ModelConventions``: ``observation_input``
+and ``privileged_state_input``), set by ``Model.__init__``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ import numpy as np
 from gymnasium import spaces
 
 from skrl_jax.core.spaces import compute_space_size, dict_entries_message, flatten_sample, sample_space
+from skrl_jax.models.conventions import ModelConventions
+
+INSIDE_OBSERVATIONS = "states"  # the inside layout's key of the observations (skrl 1.4's name)
 
 
 def describe_space(space: Any) -> str:
@@ -30,20 +35,21 @@ class ObservationInputs:
     observation_space: Any
     observation_size: int
     state_space: Any
-    skrl_api: str
+    conventions: ModelConventions
 
     def _prepare_inputs(self, inputs: Any) -> dict[str, Any]:
         """skrl's inputs dict with ``states`` as a float array of shape ``(..., observation_size)``
         (and, from a 2.x call, the privileged ``states`` as ``privileged_states``)."""
-        if isinstance(inputs, Mapping) and self.skrl_api == "2.x" and "observations" in inputs:
-            inputs = self._from_2x_layout(inputs)
+        own_name = self.conventions.observation_input
+        if isinstance(inputs, Mapping) and own_name != INSIDE_OBSERVATIONS and own_name in inputs:
+            inputs = self._to_inside_layout(inputs)
         if isinstance(inputs, Mapping) and not self._is_observation_dict(inputs):
             if "states" not in inputs:
                 space = self.observation_space
                 if isinstance(space, spaces.Dict) and set(inputs) & set(space.spaces):
                     # a Dict observation as gymnasium gives it, with entries missing or unknown
                     raise KeyError(dict_entries_message(space, inputs, type(self).__name__))
-                expected = "'observations'" if self.skrl_api == "2.x" else "'states'"
+                expected = repr(own_name)
                 raise KeyError(
                     f"inputs has no {expected} entry (keys: {sorted(inputs)}); pass {{{expected}: observations}}"
                     + self._other_api_hint(inputs)
@@ -85,23 +91,30 @@ class ObservationInputs:
 
     # --- skrl 2.x: observations and privileged states ---------------------------------------
 
-    def _from_2x_layout(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
-        """2.x's ``{"observations": o, "states": s, ...}`` in the inside layout."""
-        inside = {name: value for name, value in inputs.items() if name not in ("observations", "states")}
-        inside["states"] = inputs["observations"]
-        if inputs.get("states") is not None:
-            inside["privileged_states"] = inputs["states"]
+    def _to_inside_layout(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        """Inputs in the model's own names (2.x's ``{"observations": o, "states": s, ...}``) in the inside layout."""
+        observation_name = self.conventions.observation_input
+        privileged_name = self.conventions.privileged_state_input
+        inside = {name: value for name, value in inputs.items() if name not in (observation_name, privileged_name)}
+        inside["states"] = inputs[observation_name]
+        if privileged_name is not None and inputs.get(privileged_name) is not None:
+            inside["privileged_states"] = inputs[privileged_name]
         return inside
 
     def compute_inputs(self, inputs: Mapping[str, Any]) -> Mapping[str, Any]:
-        """What the user's ``compute`` reads: the inside layout for a 1.4 model; 2.x's names for a
-        2.x model (``observations``, and ``states``: the privileged state or None). The arrays are
-        the same objects, so a trunk both roles call on ``inputs["observations"]`` runs once."""
-        if self.skrl_api != "2.x":
+        """What the user's ``compute`` reads: the inputs in the model's own names
+        (``conventions.observation_input`` / ``privileged_state_input``): the inside layout for a 1.4
+        model; 2.x's names for a 2.x model (``observations``, and ``states``: the privileged state or
+        None). The arrays are the same objects, so a trunk both roles call on
+        ``inputs["observations"]`` runs once."""
+        observation_name = self.conventions.observation_input
+        privileged_name = self.conventions.privileged_state_input
+        if observation_name == INSIDE_OBSERVATIONS and privileged_name is None:
             return inputs
         view = {name: value for name, value in inputs.items() if name not in ("states", "privileged_states")}
-        view["observations"] = inputs["states"]
-        view["states"] = inputs.get("privileged_states")
+        view[observation_name] = inputs["states"]
+        if privileged_name is not None:
+            view[privileged_name] = inputs.get("privileged_states")
         return view
 
     def _check_privileged_states(self, privileged: Any, observations: jax.Array) -> jax.Array:
@@ -122,7 +135,7 @@ class ObservationInputs:
         return privileged if jnp.issubdtype(privileged.dtype, jnp.floating) else privileged.astype(jnp.float32)
 
     def _other_api_hint(self, inputs: Mapping[str, Any]) -> str:
-        if self.skrl_api != "2.x" and "observations" in inputs:
+        if self.conventions.observation_input != "observations" and "observations" in inputs:  # 2.x's name
             return (
                 f": {type(self).__name__} is a skrl 1.4 model, whose observations are inputs['states']; build it the "
                 "2.x way (Model.__init__(self, observation_space=..., state_space=..., action_space=...)) to pass "
@@ -205,7 +218,7 @@ class ObservationInputs:
 
     def _has_observations(self, inputs: Mapping) -> bool:
         """Whether ``inputs`` holds the observations (else: entries added to sampled ones)."""
-        if self.skrl_api != "2.x" and "observations" in inputs and "states" not in inputs:
+        if self.conventions.observation_input != "observations" and "observations" in inputs and "states" not in inputs:
             raise KeyError(f"inputs has no 'states' entry (keys: {sorted(inputs)})" + self._other_api_hint(inputs))
         return "states" in inputs or "observations" in inputs or self._is_observation_dict(inputs)
 
