@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from skrl_jax.agents.on_policy.gae import compute_gae
+from skrl_jax.agents.on_policy.update import compute_gae
 from skrl_jax.envs import wrap_env
 from skrl_jax.memories import RandomMemory, memory_add, memory_init, memory_sample
 from skrl_jax.resources.preprocessors import RunningStandardScaler, scaler_init, scaler_update

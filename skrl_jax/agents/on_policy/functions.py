@@ -1,4 +1,6 @@
-"""PPO, A2C and RPO as the agent interface: ``make_on_policy_functions`` -> ``AgentFunctions``.
+"""PPO, A2C and RPO (and their ``_RNN`` forms) as the agent interface:
+``make_on_policy_functions`` -> ``AgentFunctions``, read top to bottom: init, act, record, update
+(whose math is ``on_policy/update.py``'s ``update_learner``).
 
 The state is ``AgentState(learner=OnPolicyLearner, memory=RolloutMemory)``: a rollout of
 ``rollouts`` rows (``MemoryState``) and the observations that followed its last step;
@@ -7,6 +9,7 @@ The state is ``AgentState(learner=OnPolicyLearner, memory=RolloutMemory)``: a ro
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -21,9 +24,10 @@ from skrl_jax.agents.on_policy.update import (
     OnPolicyConfig,
     OnPolicyLearner,
     Rollout,
+    Step,
+    act_step,
     init_learner,
-    make_act,
-    make_update,
+    update_learner,
 )
 from skrl_jax.agents.sharing import DIAGNOSTIC_TAGS
 from skrl_jax.core.spaces import compute_space_size, sample_space
@@ -83,6 +87,218 @@ def reset_finished(rnn: Any, finished: jax.Array) -> Any:
     return jax.tree.map(lambda h: jnp.where(finished, jnp.zeros_like(h), h), rnn)
 
 
+# --- init -------------------------------------------------------------------------------------
+
+
+def init_state(
+    models: ActorCritic,
+    config: OnPolicyConfig,
+    action_space: gymnasium.Space,
+    num_envs: int,
+    key: jax.Array,
+    params: Mapping[str, Any] | None = None,
+) -> AgentState:
+    """A fresh agent over ``num_envs`` environments: the models' parameters (``params`` where given,
+    drawn from ``key`` otherwise), an empty rollout and zero hidden states."""
+    fresh = models.init(key, {} if config.alpha is None else {"alpha": config.alpha})
+    params = {name: (params or {}).get(name, fresh[name]) for name in models.names}
+    specs = {
+        **rollout_specs(models.policy.observation_space, action_space, config.privileged_size),
+        **rnn_specs(models),
+    }
+    observation_size = compute_space_size(models.policy.observation_space, occupied_size=True)
+    observation_size += config.privileged_size
+    memory = RolloutMemory(
+        memory_init(config.rollouts, num_envs, specs), jnp.zeros((num_envs, observation_size), jnp.float32)
+    )
+    return AgentState(init_learner(models, config, params), memory, models.initial_carry(num_envs))
+
+
+# --- act --------------------------------------------------------------------------------------
+
+
+def policy_step(
+    models: ActorCritic,
+    config: OnPolicyConfig,
+    learner: OnPolicyLearner,
+    carry: Any,
+    observations: jax.Array,
+    key: jax.Array,
+) -> tuple[jax.Array, dict[str, Any]]:
+    """The policy's actions for ``observations`` ``(N, observation_size)`` and the extras ``record``
+    stores (``log_prob``, ``values``, ``outputs``, and ``rnn``, the next hidden states, if recurrent)."""
+    step = act_step(models, config, learner, observations, key, rnn=carry)
+    return step.actions, _extras(step)
+
+
+def random_step(
+    models: ActorCritic,
+    config: OnPolicyConfig,
+    action_space: gymnasium.Space,
+    learner: OnPolicyLearner,
+    carry: Any,
+    observations: jax.Array,
+    key: jax.Array,
+    dtype: Any,
+) -> tuple[jax.Array, dict[str, Any]]:
+    """skrl's random_timesteps: uniform actions from the space (as ``dtype``), scored by the policy."""
+    sample_key, act_key = jax.random.split(key)
+    batch = observations.shape[0]
+    taken = sample_space(action_space, sample_key, (batch,)).reshape(batch, -1).astype(jnp.float32)
+    step = act_step(models, config, learner, observations, act_key, taken_actions=taken, rnn=carry)
+    return taken.astype(dtype), _extras(step)
+
+
+def _extras(step: Step) -> dict[str, Any]:
+    extras = {"log_prob": step.log_prob, "values": step.values, "outputs": step.outputs}
+    return extras if step.rnn is None else {**extras, "rnn": step.rnn}
+
+
+def agent_act(
+    models: ActorCritic,
+    config: OnPolicyConfig,
+    action_space: gymnasium.Space,
+    state: AgentState,
+    observations: jax.Array,
+    key: jax.Array,
+    timestep: jax.Array,
+    deterministic: bool = False,
+) -> tuple[jax.Array, dict[str, Any]]:
+    """``AgentFunctions.act``: random actions before ``random_timesteps``, the policy's after;
+    with ``deterministic`` the greedy ones."""
+    learner, carry = state.learner, state.carry
+    policy = functools.partial(policy_step, models, config)
+    if deterministic:
+        _, extras = policy(learner, carry, observations, key)
+        return greedy_actions(models.policy, extras["outputs"]), extras
+    if not config.random_timesteps:
+        return policy(learner, carry, observations, key)
+    dtype = jax.eval_shape(policy, learner, carry, observations, key)[0].dtype
+    return jax.lax.cond(
+        timestep < config.random_timesteps,
+        lambda: random_step(models, config, action_space, learner, carry, observations, key, dtype),
+        lambda: policy(learner, carry, observations, key),
+    )
+
+
+# --- record -----------------------------------------------------------------------------------
+
+
+def rollout_rows(
+    config: OnPolicyConfig,
+    num_envs: int,
+    timesteps: int,
+    transition: Transition,
+    extras: Mapping[str, Any],
+    timestep: jax.Array,
+    state_carry: Any,
+) -> dict[str, jax.Array]:
+    """One step's row of the rollout memory (``rollout_specs`` and ``rnn_specs``), ``(N, size)``
+    each: rewards shaped (and bootstrapped at time limits) as skrl, and the hidden states
+    ``state_carry`` the step acted from."""
+    values = extras["values"]
+    rewards = shape_rewards(
+        transition,
+        timestep,
+        timesteps,
+        config.rewards_shaper,
+        config.discount_factor,
+        values if config.time_limit_bootstrap else None,
+    )
+    hidden = {  # (num_layers, N, hidden) -> (N, num_layers * hidden)
+        f"rnn_{name}_{index}": jnp.swapaxes(h, 0, 1).reshape(num_envs, -1)
+        for name, states in (state_carry or {}).items()
+        for index, h in enumerate(states)
+    }
+    return {
+        "states": transition.observations,
+        "actions": transition.actions,
+        "rewards": rewards,
+        "terminated": transition.terminated,
+        "truncated": transition.truncated,
+        "log_prob": extras["log_prob"],
+        "values": values,
+        **hidden,
+    }
+
+
+def next_carry(carry: Any, extras: Mapping[str, Any], finished: jax.Array) -> Any:
+    """The hidden states after a step (``extras["rnn"]``), reset where the episode ended (skrl)."""
+    return None if carry is None else reset_finished(extras["rnn"], finished)
+
+
+def agent_record(
+    config: OnPolicyConfig,
+    num_envs: int,
+    timesteps: int,
+    state: AgentState,
+    transition: Transition,
+    extras: Mapping[str, Any],
+    timestep: jax.Array,
+) -> AgentState:
+    """``AgentFunctions.record``: the step's row appended to the rollout, the observations after it
+    kept for bootstrapping, the hidden states moved on."""
+    rollout = memory_add(
+        state.memory.rollout, rollout_rows(config, num_envs, timesteps, transition, extras, timestep, state.carry)
+    )
+    next_states = jnp.reshape(transition.next_observations, state.memory.next_states.shape)
+    carry = next_carry(state.carry, extras, transition.terminated | transition.truncated)
+    return state._replace(memory=RolloutMemory(rollout, next_states.astype(jnp.float32)), carry=carry)
+
+
+# --- update -----------------------------------------------------------------------------------
+
+
+def recorded_rollout(state: AgentState) -> Rollout:
+    """The full rollout memory as a ``Rollout``: the hidden states ``(T, N, num_layers * hidden)``
+    back to ``(T, N, num_layers, hidden)``, and the ones ``next_states`` meets from the carry."""
+    tensors = state.memory.rollout.tensors
+    rnn = None
+    if state.carry is not None:
+        rnn = {
+            name: [
+                tensors[f"rnn_{name}_{index}"].reshape(*tensors["states"].shape[:2], *h.shape[::2])
+                for index, h in enumerate(states)
+            ]
+            for name, states in state.carry.items()
+        }
+    return Rollout(
+        **{name: tensors[name] for name in Rollout._fields if name not in ("next_states", "rnn", "next_rnn")},
+        next_states=state.memory.next_states,
+        rnn=rnn,
+        next_rnn=state.carry,
+    )
+
+
+def agent_update(
+    models: ActorCritic,
+    config: OnPolicyConfig,
+    loss_function: LossFunction,
+    state: AgentState,
+    key: jax.Array,
+    timestep: jax.Array,
+) -> tuple[AgentState, dict[str, jax.Array]]:
+    """``AgentFunctions.update``: ``update_learner`` on the recorded rollout."""
+    learner, metrics = update_learner(models, config, loss_function, state.learner, recorded_rollout(state), key)
+    return state._replace(learner=learner), metrics
+
+
+def metric_tags(config: OnPolicyConfig) -> dict[str, str]:
+    """The metrics worth logging for ``config`` under their TensorBoard tags."""
+    tags = {
+        name: tag
+        for name, tag in TRACKED_METRICS.items()
+        if not (name == "entropy_loss" and not config.entropy_loss_scale)
+        and not (name == "learning_rate" and config.scheduler is None)
+    }
+    if config.sharing_diagnostics:
+        tags.update(DIAGNOSTIC_TAGS)
+    return tags
+
+
+# --- the agent interface ----------------------------------------------------------------------
+
+
 def make_on_policy_functions(
     models: ActorCritic,
     config: OnPolicyConfig,
@@ -95,122 +311,23 @@ def make_on_policy_functions(
 
     ``timesteps`` is the trainer's total, which skrl passes to ``rewards_shaper``.
     """
-    specs = {
-        **rollout_specs(models.policy.observation_space, action_space, config.privileged_size),
-        **rnn_specs(models),
-    }
-    act_step = make_act(models, config)
-    update_learner = make_update(models, config, loss_function)
-    extra_inputs = {} if config.alpha is None else {"alpha": config.alpha}
 
+    # named functions rather than partials: callers read them (chex.assert_max_traces reads the
+    # source, jax.jit(static_argnames="deterministic") the signature)
     def init(key: jax.Array, params: Mapping[str, Any] | None = None) -> AgentState:
-        fresh = models.init(key, extra_inputs)
-        params = {name: (params or {}).get(name, fresh[name]) for name in models.names}
-        observation_size = compute_space_size(models.policy.observation_space, occupied_size=True)
-        observation_size += config.privileged_size
-        memory = RolloutMemory(
-            memory_init(config.rollouts, num_envs, specs), jnp.zeros((num_envs, observation_size), jnp.float32)
-        )
-        return AgentState(init_learner(models, config, params), memory, models.initial_carry(num_envs))
-
-    def extras_of(step) -> dict[str, Any]:
-        extras = {"log_prob": step.log_prob, "values": step.values, "outputs": step.outputs}
-        return extras if step.rnn is None else {**extras, "rnn": step.rnn}
-
-    def policy_step(learner: OnPolicyLearner, carry: Any, observations: jax.Array, key: jax.Array):
-        step = act_step(learner, observations, key, rnn=carry)
-        return step.actions, extras_of(step)
-
-    def random_step(learner: OnPolicyLearner, carry: Any, observations: jax.Array, key: jax.Array, dtype: Any):
-        # skrl's random_timesteps: uniform actions from the space, scored by the policy
-        sample_key, act_key = jax.random.split(key)
-        batch = observations.shape[0]
-        taken = sample_space(action_space, sample_key, (batch,)).reshape(batch, -1).astype(jnp.float32)
-        step = act_step(learner, observations, act_key, taken_actions=taken, rnn=carry)
-        return taken.astype(dtype), extras_of(step)
+        return init_state(models, config, action_space, num_envs, key, params)
 
     def act(
         state: AgentState, observations: jax.Array, key: jax.Array, timestep: jax.Array, deterministic: bool = False
     ) -> tuple[jax.Array, dict[str, Any]]:
-        learner, carry = state.learner, state.carry
-        if deterministic:
-            actions, extras = policy_step(learner, carry, observations, key)
-            return greedy_actions(models.policy, extras["outputs"]), extras
-        if not config.random_timesteps:
-            return policy_step(learner, carry, observations, key)
-        dtype = jax.eval_shape(policy_step, learner, carry, observations, key)[0].dtype
-        return jax.lax.cond(
-            timestep < config.random_timesteps,
-            lambda: random_step(learner, carry, observations, key, dtype),
-            lambda: policy_step(learner, carry, observations, key),
-        )
-
-    def rows(
-        transition: Transition, extras: Mapping[str, Any], timestep: jax.Array, state_carry: Any
-    ) -> dict[str, jax.Array]:
-        values = extras["values"]
-        rewards = shape_rewards(
-            transition,
-            timestep,
-            timesteps,
-            config.rewards_shaper,
-            config.discount_factor,
-            values if config.time_limit_bootstrap else None,
-        )
-        hidden = {  # the hidden states the step acted from, (num_layers, N, hidden) -> (N, num_layers * hidden)
-            f"rnn_{name}_{index}": jnp.swapaxes(h, 0, 1).reshape(num_envs, -1)
-            for name, states in (state_carry or {}).items()
-            for index, h in enumerate(states)
-        }
-        return {
-            "states": transition.observations,
-            "actions": transition.actions,
-            "rewards": rewards,
-            "terminated": transition.terminated,
-            "truncated": transition.truncated,
-            "log_prob": extras["log_prob"],
-            "values": values,
-            **hidden,
-        }
-
-    def next_carry(carry: Any, extras: Mapping[str, Any], finished: jax.Array) -> Any:
-        """The hidden states after a step (``extras["rnn"]``), reset where the episode ended (skrl)."""
-        return None if carry is None else reset_finished(extras["rnn"], finished)
+        return agent_act(models, config, action_space, state, observations, key, timestep, deterministic)
 
     def record(state: AgentState, transition: Transition, extras: Mapping[str, Any], timestep: jax.Array) -> AgentState:
-        rollout = memory_add(state.memory.rollout, rows(transition, extras, timestep, state.carry))
-        next_states = jnp.reshape(transition.next_observations, state.memory.next_states.shape)
-        carry = next_carry(state.carry, extras, transition.terminated | transition.truncated)
-        return state._replace(memory=RolloutMemory(rollout, next_states.astype(jnp.float32)), carry=carry)
+        return agent_record(config, num_envs, timesteps, state, transition, extras, timestep)
 
     def update(state: AgentState, key: jax.Array, timestep: jax.Array) -> tuple[AgentState, dict[str, jax.Array]]:
-        tensors = state.memory.rollout.tensors
-        rnn = None
-        if state.carry is not None:  # (T, N, num_layers * hidden) -> (T, N, num_layers, hidden)
-            rnn = {
-                name: [
-                    tensors[f"rnn_{name}_{index}"].reshape(*tensors["states"].shape[:2], *h.shape[::2])
-                    for index, h in enumerate(states)
-                ]
-                for name, states in state.carry.items()
-            }
-        rollout = Rollout(
-            **{name: tensors[name] for name in Rollout._fields if name not in ("next_states", "rnn", "next_rnn")},
-            next_states=state.memory.next_states,
-            rnn=rnn,
-            next_rnn=state.carry,
-        )
-        learner, metrics = update_learner(state.learner, rollout, key)
-        return state._replace(learner=learner), metrics
+        return agent_update(models, config, loss_function, state, key, timestep)
 
-    tags = {
-        name: tag
-        for name, tag in TRACKED_METRICS.items()
-        if not (name == "entropy_loss" and not config.entropy_loss_scale)
-        and not (name == "learning_rate" and config.scheduler is None)
-    }
-    if config.sharing_diagnostics:
-        tags.update(DIAGNOSTIC_TAGS)
     return AgentFunctions(
         init=init,
         act=act,
@@ -218,7 +335,7 @@ def make_on_policy_functions(
         update=update,
         update_interval=config.rollouts,
         learning_starts=config.learning_starts,
-        metric_tags=tags,
+        metric_tags=metric_tags(config),
         describe_gradient_step=lambda index: (
             f"epoch {index // config.mini_batches}, minibatch {index % config.mini_batches}"
         ),

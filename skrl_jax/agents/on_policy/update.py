@@ -1,11 +1,17 @@
-"""The pure math every on-policy agent (PPO, A2C, RPO) is made of.
+"""The pure math every on-policy agent (PPO, A2C, RPO and their ``_RNN`` forms) is made of.
 
-- ``make_act(models, config)`` -> ``act(learner, states, key, taken_actions=None) -> Step``:
-  actions, log-probability and value in one forward pass (one joint pass for a shared model);
-- ``make_update(models, config, loss)`` -> ``update(learner, rollout, key) -> (learner, metrics)``:
-  GAE, value / state standardisation, epochs of shuffled minibatches, the loss, one
-  ``gradient_step`` per minibatch (clipping, Adam, the learning rate from optax state), KL early
-  stop and the KL-adaptive learning rate.
+Read top to bottom, as one update of PureJaxRL / Brax reads:
+
+- what the agent holds (``OnPolicyLearner``, ``Rollout``, ``Minibatch``, ``OnPolicyConfig``,
+  ``ActorCritic``) and how its observations are standardised;
+- act: ``act_step`` (actions, log-probability and value in one forward pass, one joint pass for
+  a shared model); ``make_act(models, config)`` binds it;
+- the update, ``update_learner`` (``make_update(models, config, loss)`` binds it), in its order:
+  1. GAE (``compute_gae``, ``gae_samples``): returns and advantages, value standardisation;
+  2. minibatches (``sampling_units``, ``minibatch_order``, ``split_minibatches``);
+  3. the gradient step (``make_gradients``, ``minibatch_step``): the loss, clipping, Adam with the
+     learning rate from optax state, the KL early stop;
+  4. epochs (``epoch_step``: the KL-adaptive learning rate) and the metrics (``update_metrics``).
 
 ``on_policy/functions.py`` wires them into the agent interface (init / act / record / update).
 """
@@ -21,7 +27,6 @@ import jax
 import jax.numpy as jnp
 
 from skrl_jax.agents.gradients import apply_gradients, get_learning_rate, make_optimizer, set_learning_rate
-from skrl_jax.agents.on_policy.gae import compute_gae
 from skrl_jax.agents.sharing import (
     DIAGNOSTIC_TAGS,
     combine_gradients,
@@ -34,6 +39,8 @@ from skrl_jax.models import Model
 from skrl_jax.models.base import act_triple
 from skrl_jax.resources.preprocessors import RunningStandardScaler, ScalerState, scaler_update
 from skrl_jax.resources.schedulers import KLAdaptiveLR
+
+# --- what an on-policy agent holds ------------------------------------------------------------
 
 
 class OnPolicyLearner(NamedTuple):
@@ -249,6 +256,9 @@ class ActorCritic:
         return list(returned)
 
 
+# --- the learner and the observations it standardises -----------------------------------------
+
+
 def make_on_policy_optimizer(models: ActorCritic, config: OnPolicyConfig):
     # One Adam over every entry of ``params``, clipped by their joint norm, as skrl's PyTorch backend
     # (separate models: one optimizer over both models' parameters). skrl's JAX backend gives each
@@ -333,39 +343,147 @@ def _model_inputs(config: OnPolicyConfig, states: jax.Array, **extra: jax.Array)
     return inputs
 
 
-def make_act(models: ActorCritic, config: OnPolicyConfig) -> Callable[..., Step]:
-    """``act(learner, states, key, taken_actions=None, rnn=None) -> Step``, pure.
+# --- act --------------------------------------------------------------------------------------
 
-    ``states`` are raw ``(N, observation_size)``; values come back un-standardised, as skrl
-    records them. With ``taken_actions`` the log-probability is of those actions. ``rnn`` is the
-    recurrent models' hidden states (``ActorCritic.initial_carry``); ``Step.rnn`` the next ones.
+
+def act_step(
+    models: ActorCritic,
+    config: OnPolicyConfig,
+    learner: OnPolicyLearner,
+    states: jax.Array,
+    key: jax.Array,
+    taken_actions: jax.Array | None = None,
+    rnn: Any = None,
+) -> Step:
+    """Actions, log-probabilities and values of raw ``states`` ``(N, observation_size)``, pure.
+
+    Values come back un-standardised, as skrl records them. With ``taken_actions`` the
+    log-probability is of those actions. ``rnn`` is the recurrent models' hidden states
+    (``ActorCritic.initial_carry``); ``Step.rnn`` the next ones.
     """
-
-    def act(
-        learner: OnPolicyLearner,
-        states: jax.Array,
-        key: jax.Array,
-        taken_actions: jax.Array | None = None,
-        rnn: Any = None,
-    ) -> Step:
-        standardized = _standardize_observations(config, learner.state_scaler, states)
-        extra = {} if taken_actions is None else {"taken_actions": taken_actions}
-        (actions, log_prob, outputs), values, _, next_rnn = models.evaluate(
-            learner.params, _model_inputs(config, standardized, **extra), key, with_entropy=False, rnn=rnn
-        )
-        actions = actions if taken_actions is None else taken_actions
-        values = _inverse(config.value_preprocessor, learner.value_scaler, values)
-        return Step(actions, log_prob, values, outputs, next_rnn)
-
-    return act
+    standardized = _standardize_observations(config, learner.state_scaler, states)
+    extra = {} if taken_actions is None else {"taken_actions": taken_actions}
+    (actions, log_prob, outputs), values, _, next_rnn = models.evaluate(
+        learner.params, _model_inputs(config, standardized, **extra), key, with_entropy=False, rnn=rnn
+    )
+    actions = actions if taken_actions is None else taken_actions
+    values = _inverse(config.value_preprocessor, learner.value_scaler, values)
+    return Step(actions, log_prob, values, outputs, next_rnn)
 
 
-def _adapt_learning_rate(config: OnPolicyConfig, learning_rate: jax.Array, kl: jax.Array, epoch_count: jax.Array):
-    if config.scheduler is None:
-        return learning_rate
-    if isinstance(config.scheduler, KLAdaptiveLR):
-        return config.scheduler(epoch_count, learning_rate, kl)
-    return config.learning_rate * config.scheduler(epoch_count)
+def make_act(models: ActorCritic, config: OnPolicyConfig) -> Callable[..., Step]:
+    """``act(learner, states, key, taken_actions=None, rnn=None) -> Step``: ``act_step`` over these."""
+    return functools.partial(act_step, models, config)
+
+
+# --- the update, 1: GAE -----------------------------------------------------------------------
+
+
+def compute_gae(
+    rewards: jax.Array,
+    dones: jax.Array,
+    values: jax.Array,
+    next_values: jax.Array,
+    discount_factor: float = 0.99,
+    lambda_coefficient: float = 0.95,
+) -> tuple[jax.Array, jax.Array]:
+    """skrl's GAE: returns and normalised advantages, by a reverse ``lax.scan`` (so compile time
+    does not grow with the rollout length).
+
+    Args:
+        rewards, dones, values: ``(rollouts, num_envs, 1)``; ``dones`` is terminated | truncated.
+        next_values: ``(num_envs, 1)``, the value of the state after the last step.
+
+    Returns:
+        ``returns = advantages + values`` and the advantages standardised over the whole
+        rollout (``(a - mean) / (std + 1e-8)``, the sample std (n - 1) as skrl's PyTorch backend;
+        skrl's JAX backend divides by the population std), both
+        ``(rollouts, num_envs, 1)``.
+    """
+    not_dones = 1.0 - dones.astype(values.dtype)
+    following_values = jnp.concatenate([values[1:], next_values[None]], axis=0)
+
+    def backward(advantage, step):
+        reward, value, next_value, not_done = step
+        advantage = reward - value + discount_factor * not_done * (next_value + lambda_coefficient * advantage)
+        return advantage, advantage
+
+    _, advantages = jax.lax.scan(
+        backward, jnp.zeros_like(next_values), (rewards, values, following_values, not_dones), reverse=True
+    )
+    returns = advantages + values
+    return returns, (advantages - advantages.mean()) / (advantages.std(ddof=1) + 1e-8)
+
+
+def gae_samples(
+    models: ActorCritic, config: OnPolicyConfig, learner: OnPolicyLearner, rollout: Rollout, key: jax.Array
+) -> tuple[OnPolicyLearner, Minibatch]:
+    """The rollout as training samples, ``(T, N, ...)`` each: returns and advantages by GAE from the
+    value of ``rollout.next_states`` (drawn with ``key``), and with a value preprocessor the values
+    and returns standardised by it after it learns from each (skrl's order). The learner comes back
+    with that preprocessor's new state."""
+    last_values = act_step(models, config, learner, rollout.next_states, key, rnn=rollout.next_rnn).values
+    dones = rollout.terminated | rollout.truncated
+    returns, advantages = compute_gae(
+        rollout.rewards, dones, rollout.values, last_values, config.discount_factor, config.lambda_
+    )
+    values, value_scaler = rollout.values, learner.value_scaler
+    if config.value_preprocessor is not None:
+        value_scaler = scaler_update(value_scaler, values)
+        values = config.value_preprocessor.standardize(value_scaler, values)
+        value_scaler = scaler_update(value_scaler, returns)
+        returns = config.value_preprocessor.standardize(value_scaler, returns)
+    samples = Minibatch(rollout.states, rollout.actions, rollout.log_prob, values, returns, advantages)
+    return learner._replace(value_scaler=value_scaler), samples
+
+
+# --- the update, 2: minibatches ---------------------------------------------------------------
+
+
+def sampling_units(samples: Minibatch, rollout: Rollout, sequence_length: int) -> Minibatch:
+    """What minibatches are drawn from: rows ``(T * N, size)`` (feed-forward, ``sequence_length``
+    0), or whole sequences (recurrent): ``(N * T / L, L, size)`` per environment in time order
+    (skrl's sequence order: environment after environment), with ``dones`` and the hidden states
+    at each sequence's first step (``rnn``: ``(N * T / L, num_layers, hidden_size)``)."""
+    if not sequence_length:
+        return jax.tree.map(lambda x: x.reshape(-1, x.shape[-1]), samples)
+    length = sequence_length
+
+    def sequences(x: jax.Array) -> jax.Array:  # (T, N, ...) -> (N * T / L, L, ...)
+        steps, envs = x.shape[:2]
+        return jnp.swapaxes(x, 0, 1).reshape(envs * (steps // length), length, *x.shape[2:])
+
+    def first_steps(x: jax.Array) -> jax.Array:  # (T, N, layers, hidden) -> (N * T / L, layers, hidden)
+        return jnp.swapaxes(x[::length], 0, 1).reshape(-1, *x.shape[2:])
+
+    units = jax.tree.map(sequences, samples._replace(dones=rollout.terminated | rollout.truncated))
+    return units._replace(rnn=jax.tree.map(first_steps, rollout.rnn))
+
+
+def split_minibatches(units: Minibatch, order: jax.Array, mini_batches: int) -> Minibatch:
+    """``units[order]`` as ``mini_batches`` minibatches (a leading axis): rows ``(B, size)``, and for
+    sequences the hidden states laid out as ``inputs["rnn"]`` wants them, ``(num_layers, B / L, hidden)``."""
+    per = order.shape[0] // mini_batches
+    selected = jax.tree.map(lambda x: x[order].reshape(mini_batches, per, *x.shape[1:]), units)
+    if units.rnn is None:
+        return selected
+    rows = jax.tree.map(
+        lambda x: x.reshape(mini_batches, -1, x.shape[-1]), selected._replace(rnn=None)
+    )  # (mini_batches, per * L, size)
+    return rows._replace(rnn=jax.tree.map(lambda x: jnp.swapaxes(x, 1, 2), selected.rnn))
+
+
+def minibatch_order(config: OnPolicyConfig, unit_count: int, key: jax.Array) -> jax.Array:
+    """The units one epoch takes, ``(mini_batches * (unit_count // mini_batches),)`` indices: a fresh
+    permutation from ``key`` with ``shuffle_minibatches``, else consecutive slices of the memory,
+    the same every epoch (skrl 1.4's order)."""
+    taken = config.mini_batches * (unit_count // config.mini_batches)
+    if config.shuffle_minibatches:
+        return jax.random.permutation(key, unit_count)[:taken]
+    return jnp.arange(taken)
+
+
+# --- the update, 3: the gradient step ---------------------------------------------------------
 
 
 def make_gradients(models: ActorCritic, config: OnPolicyConfig, loss_function: LossFunction) -> Callable:
@@ -407,154 +525,167 @@ def make_gradients(models: ActorCritic, config: OnPolicyConfig, loss_function: L
     return gradients
 
 
-def sampling_units(samples: Minibatch, rollout: Rollout, sequence_length: int) -> Minibatch:
-    """What minibatches are drawn from: rows ``(T * N, size)`` (feed-forward, ``sequence_length``
-    0), or whole sequences (recurrent): ``(N * T / L, L, size)`` per environment in time order
-    (skrl's sequence order: environment after environment), with ``dones`` and the hidden states
-    at each sequence's first step (``rnn``: ``(N * T / L, num_layers, hidden_size)``)."""
-    if not sequence_length:
-        return jax.tree.map(lambda x: x.reshape(-1, x.shape[-1]), samples)
-    length = sequence_length
+class EpochProgress(NamedTuple):
+    """What one epoch's minibatches carry from one to the next."""
 
-    def sequences(x: jax.Array) -> jax.Array:  # (T, N, ...) -> (N * T / L, L, ...)
-        steps, envs = x.shape[:2]
-        return jnp.swapaxes(x, 0, 1).reshape(envs * (steps // length), length, *x.shape[2:])
-
-    def first_steps(x: jax.Array) -> jax.Array:  # (T, N, layers, hidden) -> (N * T / L, layers, hidden)
-        return jnp.swapaxes(x[::length], 0, 1).reshape(-1, *x.shape[2:])
-
-    units = jax.tree.map(sequences, samples._replace(dones=rollout.terminated | rollout.truncated))
-    return units._replace(rnn=jax.tree.map(first_steps, rollout.rnn))
+    learner: OnPolicyLearner
+    stopped: jax.Array  # the KL early stop ended the epoch
+    kl_sum: jax.Array  # over the minibatches processed (those before the stop and the one that stopped)
+    kl_count: jax.Array
+    nan_at: jax.Array  # the first gradient step whose loss was not finite, -1 if none
+    first_epoch: jax.Array
 
 
-def split_minibatches(units: Minibatch, order: jax.Array, mini_batches: int) -> Minibatch:
-    """``units[order]`` as ``mini_batches`` minibatches (a leading axis): rows ``(B, size)``, and for
-    sequences the hidden states laid out as ``inputs["rnn"]`` wants them, ``(num_layers, B / L, hidden)``."""
-    per = order.shape[0] // mini_batches
-    selected = jax.tree.map(lambda x: x[order].reshape(mini_batches, per, *x.shape[1:]), units)
-    if units.rnn is None:
-        return selected
-    rows = jax.tree.map(
-        lambda x: x.reshape(mini_batches, -1, x.shape[-1]), selected._replace(rnn=None)
-    )  # (mini_batches, per * L, size)
-    return rows._replace(rnn=jax.tree.map(lambda x: jnp.swapaxes(x, 1, 2), selected.rnn))
+def learned_state_scalers(config: OnPolicyConfig, progress: EpochProgress, states: jax.Array) -> Any:
+    """The state scalers a minibatch of raw ``states`` ``(B, size)`` is standardised with: as skrl,
+    they learn from each minibatch of the first epoch until a KL early stop."""
+    scaler_state = progress.learner.state_scaler
+    if config.state_preprocessor is None and config.privileged_preprocessor is None:
+        return scaler_state
+    updated = _update_scalers(config, scaler_state, states)
+    learning = progress.first_epoch & ~progress.stopped
+    return jax.tree.map(lambda new, old: jnp.where(learning, new, old), updated, scaler_state)
 
 
-def make_update(models: ActorCritic, config: OnPolicyConfig, loss_function: LossFunction) -> Callable:
-    """``update(learner, rollout, key) -> (learner, metrics)``, pure.
+def minibatch_step(
+    models: ActorCritic,
+    config: OnPolicyConfig,
+    loss_function: LossFunction,
+    progress: EpochProgress,
+    inputs: tuple[Minibatch, jax.Array, jax.Array],
+) -> tuple[EpochProgress, dict[str, jax.Array]]:
+    """One gradient step on ``inputs = (minibatch, key, index)``, pure (the body of an epoch's scan).
+
+    With ``kl_threshold`` a minibatch whose KL exceeds it is not applied and ends its epoch (its
+    loss terms read 0). Returns the progress and the step's loss terms with ``applied``.
+    """
+    minibatch, key, index = inputs
+    learner = progress.learner
+    scaler_state = learned_state_scalers(config, progress, minibatch.states)
+    grads, total, aux = make_gradients(models, config, loss_function)(learner.params, scaler_state, minibatch, key)
+    optimizer = make_on_policy_optimizer(models, config)
+    params, opt_state = apply_gradients(optimizer, grads, learner.params, learner.opt_state)
+    kl = aux["kl_divergence"]
+    # masks only when the KL early stop can skip steps: selects on every leaf cost time
+    stopping = bool(config.kl_threshold)
+    over_kl = kl > config.kl_threshold if stopping else jnp.zeros((), bool)
+    apply = ~progress.stopped & ~over_kl if stopping else jnp.ones((), bool)
+    if stopping:
+        keep = lambda new, old: jnp.where(apply, new, old)  # noqa: E731
+        params = jax.tree.map(keep, params, learner.params)
+        opt_state = jax.tree.map(keep, opt_state, learner.opt_state)
+        aux = {name: jnp.where(apply, value, 0.0) for name, value in aux.items()}
+    processed = ~progress.stopped
+    progress = EpochProgress(
+        learner=learner._replace(params=params, opt_state=opt_state, state_scaler=scaler_state),
+        stopped=progress.stopped | over_kl,
+        kl_sum=progress.kl_sum + jnp.where(processed, kl, 0.0),
+        kl_count=progress.kl_count + processed,
+        nan_at=jnp.where((progress.nan_at < 0) & processed & ~jnp.isfinite(total), index, progress.nan_at),
+        first_epoch=progress.first_epoch,
+    )
+    return progress, dict(aux, applied=apply)
+
+
+# --- the update, 4: epochs and metrics --------------------------------------------------------
+
+
+def _adapt_learning_rate(config: OnPolicyConfig, learning_rate: jax.Array, kl: jax.Array, epoch_count: jax.Array):
+    if config.scheduler is None:
+        return learning_rate
+    if isinstance(config.scheduler, KLAdaptiveLR):
+        return config.scheduler(epoch_count, learning_rate, kl)
+    return config.learning_rate * config.scheduler(epoch_count)
+
+
+def epoch_step(
+    models: ActorCritic,
+    config: OnPolicyConfig,
+    loss_function: LossFunction,
+    units: Minibatch,
+    carry: tuple[OnPolicyLearner, jax.Array],
+    inputs: tuple[jax.Array, jax.Array],
+) -> tuple[tuple[OnPolicyLearner, jax.Array], dict[str, jax.Array]]:
+    """One epoch over ``units`` (``sampling_units``), pure (the body of the update's scan):
+    ``carry = (learner, nan_at)``, ``inputs = (epoch, key)``. The scheduler then sets the learning
+    rate (the KL-adaptive one from the mean KL of the minibatches the epoch processed). Returns
+    each minibatch's loss terms ``(mini_batches,)`` and the epoch's ``epoch_kl``."""
+    learner, nan_at = carry
+    epoch, key = inputs
+    order_key, minibatch_key = jax.random.split(key)
+    order = minibatch_order(config, units.states.shape[0], order_key)
+    minibatches = split_minibatches(units, order, config.mini_batches)
+    keys = jax.random.split(minibatch_key, config.mini_batches)
+    indices = epoch * config.mini_batches + jnp.arange(config.mini_batches)
+    progress = EpochProgress(learner, jnp.zeros((), bool), jnp.zeros(()), jnp.zeros(()), nan_at, epoch == 0)
+    progress, per_minibatch = jax.lax.scan(
+        functools.partial(minibatch_step, models, config, loss_function), progress, (minibatches, keys, indices)
+    )
+    learner = progress.learner
+    kl = progress.kl_sum / jnp.maximum(progress.kl_count, 1.0)
+    if config.scheduler is not None:
+        epoch_count = learner.updates * config.learning_epochs + epoch
+        learning_rate = _adapt_learning_rate(config, get_learning_rate(learner.opt_state), kl, epoch_count)
+        learner = learner._replace(opt_state=set_learning_rate(learner.opt_state, learning_rate))
+    return (learner, progress.nan_at), dict(per_minibatch, epoch_kl=kl)
+
+
+def update_metrics(
+    config: OnPolicyConfig, learner: OnPolicyLearner, nan_at: jax.Array, history: dict[str, jax.Array]
+) -> dict[str, jax.Array]:
+    """The update's metrics from ``history`` (``(learning_epochs, mini_batches)`` per entry, as
+    ``epoch_step`` returns them): skrl's means over every gradient step, the mean epoch KL, the
+    stddev of the last step applied; with ``sharing_diagnostics`` those means over the steps applied."""
+    steps = config.learning_epochs * config.mini_batches
+    applied = history["applied"]
+    last_applied = jnp.maximum(jnp.argmax(jnp.flip(applied.reshape(-1))), 0)
+    metrics = {
+        "policy_loss": history["policy_loss"].sum() / steps,
+        "value_loss": history["value_loss"].sum() / steps,
+        "entropy_loss": history["entropy_loss"].sum() / steps,
+        "kl_divergence": history["epoch_kl"].mean(),
+        "stddev": history["stddev"].reshape(-1)[steps - 1 - last_applied],
+        "learning_rate": get_learning_rate(learner.opt_state),
+        "minibatches_applied": applied.sum(),
+        "nan_at": nan_at,
+    }
+    if config.sharing_diagnostics:
+        count = jnp.maximum(applied.sum(), 1)
+        metrics.update({name: history[name].sum() / count for name in DIAGNOSTIC_TAGS})
+    return metrics
+
+
+def update_learner(
+    models: ActorCritic,
+    config: OnPolicyConfig,
+    loss_function: LossFunction,
+    learner: OnPolicyLearner,
+    rollout: Rollout,
+    key: jax.Array,
+) -> tuple[OnPolicyLearner, dict[str, jax.Array]]:
+    """One on-policy update on ``rollout``, pure: GAE, then ``learning_epochs`` epochs of
+    ``mini_batches`` gradient steps.
 
     As skrl: the state preprocessor learns from each minibatch of the first epoch; with
     ``kl_threshold`` a minibatch whose KL exceeds it is not applied and ends its epoch; the
     KL-adaptive scheduler sees the mean KL of the minibatches an epoch processed. With
     ``shuffle_minibatches`` (the default) minibatches are drawn from a fresh permutation every
-    epoch; without it they are consecutive slices of the memory, as skrl 1.4 takes them. ``metrics["nan_at"]`` is the index (epoch * mini_batches + minibatch) of the
-    first non-finite loss, -1 if none.
+    epoch; without it they are consecutive slices of the memory, as skrl 1.4 takes them.
+    ``metrics["nan_at"]`` is the index (epoch * mini_batches + minibatch) of the first non-finite
+    loss, -1 if none.
     """
-    optimizer = make_on_policy_optimizer(models, config)
-    act = make_act(models, config)
-    gradients = make_gradients(models, config, loss_function)
+    last_key, epochs_key = jax.random.split(key)
+    learner, samples = gae_samples(models, config, learner, rollout, last_key)
+    units = sampling_units(samples, rollout, models.sequence_length if models.recurrent_names else 0)
+    (learner, nan_at), history = jax.lax.scan(
+        functools.partial(epoch_step, models, config, loss_function, units),
+        (learner, -jnp.ones((), jnp.int32)),
+        (jnp.arange(config.learning_epochs), jax.random.split(epochs_key, config.learning_epochs)),
+    )
+    metrics = update_metrics(config, learner, nan_at, history)
+    return learner._replace(updates=learner.updates + 1), metrics
 
-    def minibatch_step(carry, inputs):
-        learner, stopped, kl_sum, kl_count, nan_at, first_epoch = carry
-        minibatch, key, index = inputs
-        scaler_state = learner.state_scaler
-        if config.state_preprocessor is not None or config.privileged_preprocessor is not None:
-            updated = _update_scalers(config, scaler_state, minibatch.states)
-            scaler_state = jax.tree.map(
-                lambda new, old: jnp.where(first_epoch & ~stopped, new, old), updated, scaler_state
-            )
-        grads, total, aux = gradients(learner.params, scaler_state, minibatch, key)
-        params, opt_state = apply_gradients(optimizer, grads, learner.params, learner.opt_state)
-        kl = aux["kl_divergence"]
-        # masks only when the KL early stop can skip steps: selects on every leaf cost time
-        stopping = bool(config.kl_threshold)
-        over_kl = kl > config.kl_threshold if stopping else jnp.zeros((), bool)
-        apply = ~stopped & ~over_kl if stopping else jnp.ones((), bool)
-        if stopping:
-            keep = lambda new, old: jnp.where(apply, new, old)  # noqa: E731
-            params = jax.tree.map(keep, params, learner.params)
-            opt_state = jax.tree.map(keep, opt_state, learner.opt_state)
-        learner = learner._replace(params=params, opt_state=opt_state, state_scaler=scaler_state)
-        processed = ~stopped
-        nan_at = jnp.where((nan_at < 0) & processed & ~jnp.isfinite(total), index, nan_at)
-        carry = (
-            learner,
-            stopped | over_kl,
-            kl_sum + jnp.where(processed, kl, 0.0),
-            kl_count + processed,
-            nan_at,
-            first_epoch,
-        )
-        applied_aux = {name: jnp.where(apply, value, 0.0) for name, value in aux.items()} if stopping else aux
-        return carry, dict(applied_aux, applied=apply)
 
-    def update(learner: OnPolicyLearner, rollout: Rollout, key: jax.Array) -> tuple[OnPolicyLearner, dict]:
-        last_key, epochs_key = jax.random.split(key)
-        last_values = act(learner, rollout.next_states, last_key, rnn=rollout.next_rnn).values
-        dones = rollout.terminated | rollout.truncated
-        returns, advantages = compute_gae(
-            rollout.rewards, dones, rollout.values, last_values, config.discount_factor, config.lambda_
-        )
-        values, value_scaler = rollout.values, learner.value_scaler
-        if config.value_preprocessor is not None:
-            value_scaler = scaler_update(value_scaler, values)
-            values = config.value_preprocessor.standardize(value_scaler, values)
-            value_scaler = scaler_update(value_scaler, returns)
-            returns = config.value_preprocessor.standardize(value_scaler, returns)
-        learner = learner._replace(value_scaler=value_scaler)
-
-        units = sampling_units(
-            Minibatch(rollout.states, rollout.actions, rollout.log_prob, values, returns, advantages),
-            rollout,
-            models.sequence_length if models.recurrent_names else 0,
-        )
-        unit_count = units.states.shape[0]
-        minibatch_size = unit_count // config.mini_batches
-
-        def epoch_step(carry, inputs):
-            learner, nan_at = carry
-            epoch, key = inputs
-            permutation_key, minibatch_keys = jax.random.split(key)
-            if config.shuffle_minibatches:
-                order = jax.random.permutation(permutation_key, unit_count)[: config.mini_batches * minibatch_size]
-            else:  # skrl's order: consecutive slices of the memory, the same every epoch
-                order = jnp.arange(config.mini_batches * minibatch_size)
-            minibatches = split_minibatches(units, order, config.mini_batches)
-            keys = jax.random.split(minibatch_keys, config.mini_batches)
-            indices = epoch * config.mini_batches + jnp.arange(config.mini_batches)
-            carry = (learner, jnp.zeros((), bool), jnp.zeros(()), jnp.zeros(()), nan_at, epoch == 0)
-            (learner, _, kl_sum, kl_count, nan_at, _), per_minibatch = jax.lax.scan(
-                minibatch_step, carry, (minibatches, keys, indices)
-            )
-            epoch_count = learner.updates * config.learning_epochs + epoch
-            kl = kl_sum / jnp.maximum(kl_count, 1.0)
-            if config.scheduler is not None:
-                learning_rate = _adapt_learning_rate(config, get_learning_rate(learner.opt_state), kl, epoch_count)
-                learner = learner._replace(opt_state=set_learning_rate(learner.opt_state, learning_rate))
-            return (learner, nan_at), dict(per_minibatch, epoch_kl=kl)
-
-        epochs = jnp.arange(config.learning_epochs)
-        (learner, nan_at), history = jax.lax.scan(
-            epoch_step,
-            (learner, -jnp.ones((), jnp.int32)),
-            (epochs, jax.random.split(epochs_key, config.learning_epochs)),
-        )
-        steps = config.learning_epochs * config.mini_batches
-        applied = history["applied"]
-        last_applied = jnp.maximum(jnp.argmax(jnp.flip(applied.reshape(-1))), 0)
-        metrics = {
-            "policy_loss": history["policy_loss"].sum() / steps,
-            "value_loss": history["value_loss"].sum() / steps,
-            "entropy_loss": history["entropy_loss"].sum() / steps,
-            "kl_divergence": history["epoch_kl"].mean(),
-            "stddev": history["stddev"].reshape(-1)[steps - 1 - last_applied],
-            "learning_rate": get_learning_rate(learner.opt_state),
-            "minibatches_applied": applied.sum(),
-            "nan_at": nan_at,
-        }
-        if config.sharing_diagnostics:  # the mean over the minibatches applied
-            count = jnp.maximum(applied.sum(), 1)
-            metrics.update({name: history[name].sum() / count for name in DIAGNOSTIC_TAGS})
-        return learner._replace(updates=learner.updates + 1), metrics
-
-    return update
+def make_update(models: ActorCritic, config: OnPolicyConfig, loss_function: LossFunction) -> Callable:
+    """``update(learner, rollout, key) -> (learner, metrics)``: ``update_learner`` over these."""
+    return functools.partial(update_learner, models, config, loss_function)
