@@ -157,7 +157,7 @@ class CompiledTrainer:
                 run_chunk, in_shardings=(self.runner_shardings,), out_shardings=(self.runner_shardings, replicated)
             )
             self._compiled_init = jax.jit(self.init, out_shardings=self.runner_shardings)
-        agent.init(trainer_cfg={"timesteps": self.timesteps, "num_envs": self.num_envs})
+        agent.start_experiment(self.timesteps)  # the logger and the checkpointer; no host state
 
     @property
     def rollouts(self) -> int:
@@ -329,7 +329,7 @@ class CompiledTrainer:
                 print(f"\ninterrupted: the last finished chunk is saved in {path}", file=sys.stderr)
                 raise
             finally:
-                self.agents.close_writer()
+                self.agents.logger.close_writer()
         self._store(runner)
         if not chunks:
             return runner, {}
@@ -341,26 +341,26 @@ class CompiledTrainer:
     def _after_chunk(self, runner: RunnerState, metrics: Mapping[str, np.ndarray], chunk: int) -> None:
         agent = self.agents
         first_update = chunk * self.updates_per_chunk
-        if agent.write_interval > 0 and is_writer():
+        if agent.logger.write_interval > 0 and is_writer():
             # at each multiple of write_interval: the mean of each metric over the updates since the last write
             tags = {**EPISODE_TAGS, **self.functions.metric_tags}
             since = 0
             for index in range(self.updates_per_chunk):
                 before = (first_update + index) * self.update_interval
                 timestep = before + self.update_interval
-                if timestep // agent.write_interval == before // agent.write_interval:
+                if timestep // agent.logger.write_interval == before // agent.logger.write_interval:
                     continue
                 for name, tag in tags.items():
                     values = np.asarray(metrics[name][since : index + 1], np.float64)
                     values = values[np.isfinite(values)]
                     if values.size:
-                        agent.add_scalar(tag, float(values.mean()), timestep)
+                        agent.logger.add_scalar(tag, float(values.mean()), timestep)
                 since = index + 1
-            agent.writer.flush()
-        if agent.checkpoint_interval > 0:
+            agent.logger.writer.flush()
+        if agent.checkpointer.interval > 0:
             before = first_update * self.update_interval
             after = (first_update + self.updates_per_chunk) * self.update_interval
-            if after // agent.checkpoint_interval > before // agent.checkpoint_interval:
+            if after // agent.checkpointer.interval > before // agent.checkpointer.interval:
                 self.save(self._checkpoint_path(runner), runner)
 
     def save(self, path: Any, runner: RunnerState) -> Any:
@@ -390,7 +390,7 @@ class CompiledTrainer:
             )
 
     def _store(self, runner: RunnerState) -> None:
-        agent = self.agents
-        agent.state = runner.agent_state
-        agent.timestep = int(runner.timestep)
-        agent.updates = int(runner.timestep) // self.update_interval
+        timestep = int(runner.timestep)
+        self.agents.adopt_run(
+            runner.agent_state, self.functions, self.num_envs, timestep, timestep // self.update_interval
+        )

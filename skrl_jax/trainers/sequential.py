@@ -160,7 +160,7 @@ class SequentialTrainer:
             raise
         finally:
             progress.close()
-            agent.close_writer()
+            agent.logger.close_writer()
         if self.cfg["close_environment_at_exit"]:
             self.env.close()
 
