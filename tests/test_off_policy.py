@@ -12,6 +12,7 @@ import pytest
 
 from skrl_jax.agents.core import Transition
 from skrl_jax.agents.dqn import DDQN, DQN, double_q_target, epsilon, q_loss, q_target
+from skrl_jax.agents.off_policy.functions import initial_params, polyak_targets, sample_batch
 from skrl_jax.agents.sac import SAC, critic_loss, entropy_loss, policy_loss, soft_target
 from skrl_jax.envs import wrap_env
 from skrl_jax.memories import RandomMemory, memory_sample
@@ -172,7 +173,7 @@ def test_twin_critics_on_one_trunk_compute_it_once_forward_and_backward():
     inputs = {"states": jnp.ones((5, 3)), "taken_actions": jnp.ones((5, 1))}
 
     def dots(agent):
-        params = agent.initial_params(jax.random.key(0), None)
+        params = initial_params(agent.model_set, jax.random.key(0), None)
 
         def loss(p):
             values = agent.model_set.act(p, inputs, ("critic_1", "critic_2"))
@@ -185,7 +186,7 @@ def test_twin_critics_on_one_trunk_compute_it_once_forward_and_backward():
     (shared_forward, shared_both), (separate_forward, separate_both) = dots(shared), dots(separate)
     assert separate_forward - shared_forward == 2  # the 2-layer trunk once instead of twice
     assert separate_both - shared_both == 2 + 3  # and its backward (the first layer needs no input gradient)
-    params = shared.initial_params(jax.random.key(0), None)
+    params = initial_params(shared.model_set, jax.random.key(0), None)
     assert set(params) == {"policy", "critic_1", "target_critic_1"}  # each instance stored once
     assert shared.models["critic_1"].parameter_roles(params["critic_1"])["trunk"] == {"critic_1", "critic_2"}
 
@@ -199,10 +200,10 @@ def test_critics_that_read_actions_initialise_without_example_inputs():
 
 def test_polyak_moves_each_target_once_and_exactly():
     agent = SAC(models=sac_models(True), memory=RandomMemory(64), cfg={"polyak": 0.25})
-    params = agent.initial_params(jax.random.key(0), None)
+    params = initial_params(agent.model_set, jax.random.key(0), None)
     chex.assert_trees_all_equal(params["target_critic_1"], params["critic_1"])  # targets start as copies
     params["critic_1"] = jax.tree.map(lambda x: x + 1.0, params["critic_1"])
-    moved = agent.polyak_targets(params, 0.25)
+    moved = polyak_targets(agent.model_set, params, 0.25)
     expected = jax.tree.map(lambda t, o: 0.25 * o + (1.0 - 0.25) * t, params["target_critic_1"], params["critic_1"])
     chex.assert_trees_all_equal(moved["target_critic_1"], expected)  # bitwise, and once for the twin keys
     chex.assert_trees_all_equal(moved["critic_1"], params["critic_1"])
@@ -234,7 +235,7 @@ def test_sampling_without_replacement_draws_distinct_filled_transitions():
     agent.init()
     functions = agent.make_functions(num_envs=1)
     state = fill(functions, agent.state, 30, 1, 3)
-    batch = agent.sample_batch(state.memory, jax.random.key(3))
+    batch = sample_batch(agent.replay_config(num_envs=1), state.memory, jax.random.key(3))
     recorded = np.asarray(state.memory.tensors["states"][:30, 0])
     rows = [int(np.argmin(np.abs(recorded - row).sum(-1))) for row in np.asarray(batch.states)]
     assert len(set(rows)) == 20 and max(rows) < 30

@@ -14,6 +14,7 @@ from benchmarks._examples import load_example
 from skrl_jax.agents.ddpg import DDPG, DDPG_CFG
 from skrl_jax.agents.ddqn import DDQN, DDQN_CFG
 from skrl_jax.agents.dqn import DQN, DQN_CFG
+from skrl_jax.agents.off_policy.functions import sample_batch
 from skrl_jax.agents.off_policy.schedule import compiled_schedule
 from skrl_jax.agents.sac import SAC, SAC_CFG
 from skrl_jax.agents.td3 import TD3, TD3_CFG
@@ -186,6 +187,8 @@ def test_dqn_2x_explores_by_the_scheduler_and_is_greedy_without_one():
 
 
 def test_random_memory_replacement_default_follows_the_agents_api():
+    from skrl_jax.agents.off_policy.functions import sample_batch
+
     memory_2x, memory_14, explicit = RandomMemory(64), RandomMemory(64), RandomMemory(64, replacement=True)
     SAC(models=sac_models(True), memory=memory_2x, state_space=None)
     SAC(models=sac_models(True), memory=memory_14)
@@ -200,7 +203,8 @@ def test_random_memory_replacement_default_follows_the_agents_api():
     agent = TD3(models=td3_models(), memory=RandomMemory(64), state_space=None, cfg=TD3_CFG(batch_size=32, **smoothing))
     agent.init()
     state = fill(agent.make_functions(num_envs=1), agent.state, 40, 1, 3)
-    assert len(np.unique(np.asarray(agent.sample_batch(state.memory, jax.random.key(0)).states), axis=0)) == 32
+    batch = sample_batch(agent.replay_config(num_envs=1), state.memory, jax.random.key(0))
+    assert len(np.unique(np.asarray(batch.states), axis=0)) == 32
     with pytest.raises(TypeError, match="replacement must be True, False or None"):
         RandomMemory(8, replacement="no")
 
@@ -466,7 +470,7 @@ def test_a_2x_target_bootstraps_through_a_truncation_and_the_host_loop_records_t
                 observations, jnp.zeros((1, 1), jnp.int32), jnp.ones((1, 1)), observations + 0.5, terminated, truncated
             )
             state = functions.record(state, transition, {}, step)
-        batch = agent.sample_batch(state.memory, jax.random.key(1))
+        batch = sample_batch(agent.replay_config(num_envs=1), state.memory, jax.random.key(1))
         return {int(row[0]): float(done[0]) for row, done in zip(np.asarray(batch.states), np.asarray(batch.dones))}
 
     cfg = {"batch_size": 3, "learning_starts": 3}

@@ -337,7 +337,7 @@ def test_compiled_trainer_on_gymnax_pendulum_runs_td3():
         },
     )
     trainer = CompiledTrainer(env, agent, cfg={"timesteps": 64, "num_envs": 2, "disable_progressbar": True})
-    initial = agent.state.learner.params["policy"]
+    initial = trainer.init(jax.random.key(0)).agent_state.learner.params["policy"]  # where train(key 0) starts
     _, metrics = trainer.train(jax.random.key(0))
     updated = np.arange(64) >= 16
     for name in ("critic_loss", "q1_mean", "q2_mean", "target_mean", "exploration_noise_mean"):
@@ -413,7 +413,7 @@ def test_compiled_trainer_on_gymnax_pendulum_runs_ddpg_with_ornstein_uhlenbeck_n
         },
     )
     trainer = CompiledTrainer(env, agent, cfg={"timesteps": 48, "num_envs": 2, "disable_progressbar": True})
-    initial = agent.state.learner.params["policy"]
+    initial = trainer.init(jax.random.key(0)).agent_state.learner.params["policy"]  # where train(key 0) starts
     runner, metrics = trainer.train(jax.random.key(0))
     assert np.isfinite(metrics["critic_loss"][16:]).all() and np.isfinite(metrics["policy_loss"][16:]).all()
     assert not same(initial, agent.state.learner.params["policy"])

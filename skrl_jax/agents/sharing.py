@@ -13,7 +13,7 @@ then the backward pass run for both cotangents at once (``vmap`` over them).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 import jax
@@ -24,13 +24,18 @@ GROUPS = ("trunk", "policy", "value")
 UNUSED = "unused"  # a subtree no role reads (it never gets a gradient)
 
 
-def group_of(readers: frozenset[str] | set[str], policy_role: str = "policy", value_role: str = "value") -> str:
-    """The group of a subtree read by the roles ``readers``."""
-    if policy_role in readers and value_role in readers:
+def group_of(
+    readers: frozenset[str] | set[str], policy_role: str = "policy", value_role: str | Collection[str] = "value"
+) -> str:
+    """The group of a subtree read by the roles ``readers``; ``value_role`` may name several roles
+    that together are the value side (SAC's ``("critic_1", "critic_2")``)."""
+    value_roles = {value_role} if isinstance(value_role, str) else set(value_role)
+    reads_policy, reads_value = policy_role in readers, bool(value_roles & set(readers))
+    if reads_policy and reads_value:
         return "trunk"
-    if policy_role in readers:
+    if reads_policy:
         return "policy"
-    if value_role in readers:
+    if reads_value:
         return "value"
     return UNUSED
 
@@ -41,6 +46,20 @@ def group_labels(groups: Mapping[str, Mapping[str, str]], params: Mapping[str, A
         model: {name: jax.tree.map(lambda _, g=groups[model][name]: g, tree) for name, tree in trees.items()}
         for model, trees in params.items()
     }
+
+
+def trunk_mask(groups: Mapping[str, Mapping[str, str]], params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` (``{model key: {subtree: tree}}``) with True on the trunk's leaves, False elsewhere."""
+    return jax.tree.map(lambda group: group == "trunk", group_labels(groups, params))
+
+
+def stop_gradient_groups(
+    groups: Mapping[str, Mapping[str, str]], params: Mapping[str, Any], stopped: Collection[str]
+) -> dict[str, Any]:
+    """``params`` (``{model key: {subtree: tree}}``) with no gradient through the leaves of the
+    groups ``stopped`` (a loss differentiated through it trains only the other groups)."""
+    labels = group_labels(groups, params)
+    return jax.tree.map(lambda leaf, group: jax.lax.stop_gradient(leaf) if group in stopped else leaf, params, labels)
 
 
 def check_group_scales(scales: Any, groups: Mapping[str, Mapping[str, str]], owner: str) -> dict[str, float]:
@@ -108,16 +127,22 @@ def role_gradients(
     return jax.tree.map(lambda g: g[0], grads), jax.tree.map(lambda g: g[1], grads), loss, aux
 
 
+def weight_trunk(grads: Any, trunk_mask: Any, weight: float) -> Any:
+    """``grads`` multiplied by ``weight`` on the trunk's leaves (``trunk_mask`` True), unchanged
+    elsewhere; a weight of 0 gives zeros there (not ``0 * grad``, which keeps a NaN)."""
+
+    def weighted(grad, on_trunk):
+        if not on_trunk or weight == 1:
+            return grad
+        return jnp.zeros_like(grad) if weight == 0 else weight * grad
+
+    return jax.tree.map(weighted, grads, trunk_mask)
+
+
 def combine_gradients(policy_grads: Any, value_grads: Any, trunk_mask: Any, trunk_value_weight: float) -> Any:
     """``policy_grads + value_grads``, with the value's gradient multiplied by ``trunk_value_weight``
     on the trunk's leaves (``trunk_mask`` True): 0 keeps the value's gradient out of the trunk."""
-
-    def add(policy, value, on_trunk):
-        if not on_trunk:
-            return policy + value
-        return policy if trunk_value_weight == 0 else policy + trunk_value_weight * value
-
-    return jax.tree.map(add, policy_grads, value_grads, trunk_mask)
+    return jax.tree.map(jnp.add, policy_grads, weight_trunk(value_grads, trunk_mask, trunk_value_weight))
 
 
 def trunk_diagnostics(

@@ -12,22 +12,11 @@ import jax
 
 from skrl_jax.agents.base import Agent
 from skrl_jax.agents.core import AgentFunctions
-from skrl_jax.agents.off_policy import functions as replay
-from skrl_jax.agents.off_policy.functions import (  # noqa: F401 (transitional re-exports)
-    Batch,
-    OffPolicyLearner,
-    ReplayConfig,
-    replay_specs,
-    value_statistics,
-)
+from skrl_jax.agents.off_policy.functions import ReplayConfig, replay_specs
 from skrl_jax.agents.off_policy.models import ModelSet, role_of
 from skrl_jax.core.spaces import compute_space_size
 from skrl_jax.models import Model
 from skrl_jax.models.base import NOT_GIVEN
-
-
-def standardize(preprocessor, state, x):  # transitional
-    return x if preprocessor is None else preprocessor.standardize(state, x)
 
 
 class OffPolicyAgent(Agent):
@@ -139,7 +128,7 @@ class OffPolicyAgent(Agent):
     # --- what the trainers call ------------------------------------------------------------------
 
     def memory_specs(self) -> dict[str, tuple[int, Any]]:
-        return replay.replay_specs(self.observation_space, self.action_space)
+        return replay_specs(self.observation_space, self.action_space)
 
     def parameter_keys(self) -> dict[str, Any]:
         return self.model_set.stored
@@ -174,36 +163,5 @@ class OffPolicyAgent(Agent):
         )
 
     def build_functions(self, replay_config: ReplayConfig) -> AgentFunctions:
-        """``make_<algo>(self.model_set, <algo config of self.cfg and replay_config>)``."""
-        self._replay = replay_config  # transitional: read by the delegating methods below
-        return self.build(replay_config.num_envs, replay_config.timesteps)
-
-    def build(self, num_envs: int, timesteps: int) -> AgentFunctions:
-        raise NotImplementedError
-
-    # --- transitional: delegate to the pure pieces until every algorithm is a make_<algo> -------
-
-    def init_memory(self, num_envs: int):
-        return replay.init_memory(self._replay)
-
-    def initial_params(self, key: jax.Array, params: Mapping[str, Any] | None) -> dict[str, Any]:
-        return replay.initial_params(self.model_set, key, params)
-
-    def make_record(self, timesteps: int):
-        return replay.make_record(self._replay)
-
-    def sample_batch(self, memory: Any, key: jax.Array):
-        return replay.sample_batch(self._replay, memory, key)
-
-    def random_actions(self, key: jax.Array, batch: int) -> jax.Array:
-        return replay.random_actions(self._replay, key, batch)
-
-    def polyak_targets(self, params, polyak, names=None):
-        return replay.polyak_targets(self.model_set, params, polyak, names)
-
-    def make_update(self, step, with_timestep: bool = False):
-        if with_timestep:
-            return replay.repeat_gradient_steps(step, int(self.cfg["gradient_steps"]))
-        return replay.repeat_gradient_steps(
-            lambda learner, memory, key, timestep: step(learner, memory, key), int(self.cfg["gradient_steps"])
-        )
+        """``make_<algo>(self.model_set, <the algorithm's config of self.cfg and replay_config>)``."""
+        raise NotImplementedError(f"{type(self).__name__} must define build_functions(replay_config)")

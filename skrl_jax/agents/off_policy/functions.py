@@ -136,6 +136,19 @@ def initial_params(models: ModelSet, key: jax.Array, params: Mapping[str, Any] |
     return polyak_targets(models, params, 1.0)
 
 
+def first_state(
+    config: ReplayConfig,
+    params: dict[str, Any],
+    opt_states: dict[str, Any],
+    scalars: dict[str, jax.Array] | None = None,
+    carry: Any = None,
+) -> AgentState:
+    """An algorithm's first state: its parameters and optimizer states, no gradient step made, a
+    fresh scaler and an empty replay buffer."""
+    learner = OffPolicyLearner(params, opt_states, scalars or {}, initial_scaler(config), jnp.zeros((), jnp.int32))
+    return AgentState(learner, init_memory(config), carry)
+
+
 def make_record(config: ReplayConfig) -> Callable[..., AgentState]:
     """``record(state, transition, extras, timestep)``: the (shaped) transition into the buffer;
     ``extras["carry"]`` (exploration noise) becomes the carry."""

@@ -34,6 +34,7 @@ from skrl_jax.agents.sharing import (
     group_of,
     role_gradients,
     trunk_diagnostics,
+    trunk_mask,
 )
 from skrl_jax.models import Model
 from skrl_jax.models.base import act_triple
@@ -202,7 +203,7 @@ class ActorCritic:
 
     def trunk_mask(self, params: dict[str, Any]) -> dict[str, Any]:
         """``params`` with True on the trunk's leaves."""
-        return jax.tree.map(lambda group: group == "trunk", group_labels(self.parameter_groups, params))
+        return trunk_mask(self.parameter_groups, params)
 
     def init(self, key: jax.Array, inputs: dict[str, Any] | None = None) -> dict[str, Any]:
         """Fresh parameters of each model from ``key`` (pure)."""
