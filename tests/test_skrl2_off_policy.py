@@ -187,8 +187,6 @@ def test_dqn_2x_explores_by_the_scheduler_and_is_greedy_without_one():
 
 
 def test_random_memory_replacement_default_follows_the_agents_api():
-    from skrl_jax.agents.off_policy.functions import sample_batch
-
     memory_2x, memory_14, explicit = RandomMemory(64), RandomMemory(64), RandomMemory(64, replacement=True)
     SAC(models=sac_models(True), memory=memory_2x, state_space=None)
     SAC(models=sac_models(True), memory=memory_14)

@@ -4,7 +4,8 @@ freezing, the value loss's weight at the trunk, and gradient diagnostics.
 A model's ``parameter_roles()`` says which roles read each top-level parameter subtree; here each
 subtree gets a *group*: ``"trunk"`` (read by the policy and the value), ``"policy"`` or ``"value"``
 (read by that role alone). Separate policy and value models have no trunk: every parameter of the
-policy model is ``"policy"``, every one of the value model ``"value"``.
+policy model is ``"policy"``, every one of the value model ``"value"``. The value side may be
+several roles: SAC's critics ``critic_1`` and ``critic_2`` (its encoder is the trunk).
 
 The value loss's weight at the trunk and the diagnostics need the policy's and the value's
 gradients apart. ``role_gradients`` gets both from ONE forward pass: ``jax.vjp`` of the two losses,

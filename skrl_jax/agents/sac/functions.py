@@ -122,6 +122,7 @@ class SACOptimizers(NamedTuple):
 
 
 def sac_optimizers(config: SACConfig) -> SACOptimizers:
+    """The three Adam optimizers of ``config`` (the entropy's unclipped, as skrl's)."""
     return SACOptimizers(
         policy=make_optimizer(config.actor_learning_rate, config.grad_norm_clip),
         critic=make_optimizer(config.critic_learning_rate, config.grad_norm_clip),
