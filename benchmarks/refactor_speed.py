@@ -27,8 +27,8 @@ The figures (env steps per second):
   on one trunk), host loop, the ``N env steps/s`` line it prints (whole ``trainer.train()``, compilation and the
   1,000 learning-free first steps included), at ``--timesteps`` below the example's 15,000.
 
-Budgets (per child): default compiled ``--repeats 3 --seeds 1 --skip-skrl``, host ``--env-steps 20000``, SAC
-``--timesteps 8000``; 5 rounds take ~20 minutes on a 2-core CPU. ``--quick``: compiled ``--repeats 1``, host
+Budgets (per child): default compiled ``--repeats 3 --seeds 1 --skip-skrl``, host ``--env-steps 80000`` (at 20,000 compilation is two
+thirds of the run and its jitter swamps the loop), SAC ``--timesteps 8000``; 5 rounds take ~25 minutes on a 2-core CPU. ``--quick``: compiled ``--repeats 1``, host
 ``--env-steps 2000``, SAC ``--timesteps 1500``, 2 rounds (a smoke check, ~5 minutes idle; its figures mean little).
 
 Run: python benchmarks/refactor_speed.py [--baseline 17c6249] [--runs 5] [--quick] [--only compiled|host|sac]
@@ -137,7 +137,7 @@ def make_jobs(quick: bool) -> list[Job]:
         Job(
             "host",
             "benchmarks/host_speed.py",
-            ["--env-steps", "2000" if quick else "20000"],
+            ["--env-steps", "2000" if quick else "80000"],
             ("host_separate", "host_shared"),
             ("host_separate", "host_shared"),
             parse_host,

@@ -190,6 +190,7 @@ class Agent(SkrlAgentAPI):
             self.state = jax.jit(functions.init)(jax.random.fold_in(self.key, 2), held)
         self.functions = functions
         self._calls = None
+        self._host_calls()  # traced here, as skrl's init prepares everything, not in the first act of a run
         self.set_mode("eval")
 
     def adopt_run(
