@@ -9,6 +9,7 @@ expects, naming every difference. PRNG keys are stored as their raw key data.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 from collections.abc import Mapping
@@ -38,6 +39,38 @@ def _keys_to_data(tree: Any) -> Any:
 
 def _state_dict(tree: Any) -> Any:
     return flax.serialization.to_state_dict(jax.device_get(_keys_to_data(tree)))
+
+
+def _dataclass_to_state_dict(node: Any) -> dict:
+    return {
+        field.name: flax.serialization.to_state_dict(getattr(node, field.name)) for field in dataclasses.fields(node)
+    }
+
+
+def _dataclass_from_state_dict(node: Any, state: Mapping[str, Any]) -> Any:
+    values = {
+        field.name: flax.serialization.from_state_dict(getattr(node, field.name), state[field.name])
+        for field in dataclasses.fields(node)
+    }
+    return dataclasses.replace(node, **values)
+
+
+def register_dataclass_nodes(tree: Any) -> None:
+    """Let checkpoints hold the dataclass pytree nodes found in ``tree`` that flax does not know
+    (MJX's ``Data``, for one: a Playground environment's state), field by field."""
+    if dataclasses.is_dataclass(tree) and not isinstance(tree, type):
+        if type(tree) not in flax.serialization._STATE_DICT_REGISTRY:
+            flax.serialization.register_serialization_state(
+                type(tree), _dataclass_to_state_dict, _dataclass_from_state_dict
+            )
+        for field in dataclasses.fields(tree):
+            register_dataclass_nodes(getattr(tree, field.name))
+    elif isinstance(tree, Mapping):
+        for value in tree.values():
+            register_dataclass_nodes(value)
+    elif isinstance(tree, (list, tuple)):
+        for value in tree:
+            register_dataclass_nodes(value)
 
 
 def _check_writable_path(path: Path) -> None:

@@ -1,7 +1,7 @@
-"""Environment wrappers: gymnasium (host, numpy <-> jax) and pure-JAX environments (gymnax, brax)."""
+"""Environment wrappers: gymnasium (host, numpy <-> jax) and pure-JAX environments (gymnax, brax, MuJoCo Playground)."""
 
 from skrl_jax.envs.gymnasium import GymnasiumWrapper, wrap_env
-from skrl_jax.envs.jax_env import BraxWrapper, EpisodeState, GymnaxWrapper, JaxEnv
+from skrl_jax.envs.jax_env import EpisodeState, GymnaxWrapper, JaxEnv
 from skrl_jax.envs.observation import (
     PrivilegedStateEnv,
     SelectGymnasiumObservation,
@@ -10,6 +10,7 @@ from skrl_jax.envs.observation import (
     privileged_state,
     select_observation,
 )
+from skrl_jax.envs.physics import BraxWrapper, PlaygroundWrapper, load_playground_env
 
 __all__ = [
     "BraxWrapper",
@@ -20,7 +21,9 @@ __all__ = [
     "PrivilegedStateEnv",
     "SelectGymnasiumObservation",
     "SelectGymnaxObservation",
+    "PlaygroundWrapper",
     "hidden_velocity_cartpole",
+    "load_playground_env",
     "privileged_state",
     "select_observation",
     "wrap_env",

@@ -166,13 +166,14 @@ def wrap_env(env: Any, wrapper: str = "auto", verbose: bool = True) -> Any:
 
     A gymnasium ``Env`` / ``SyncVectorEnv`` / ``AsyncVectorEnv`` gives a ``GymnasiumWrapper``
     (host loop); a gymnax environment, or a ``(gymnax_env, params)`` pair, gives a
-    ``GymnaxWrapper`` and a brax environment a ``BraxWrapper`` (pure JAX, for the
-    ``CompiledTrainer``; wrap brax with ``BraxWrapper(env, episode_length=...)`` to choose the
-    episode length).
+    ``GymnaxWrapper``, a brax environment a ``BraxWrapper`` and a MuJoCo Playground environment a
+    ``PlaygroundWrapper`` (pure JAX, for the ``CompiledTrainer``; wrap them yourself, e.g.
+    ``BraxWrapper(env, episode_length=..., reset="cached")``, to choose the episode length or the reset).
     """
-    from skrl_jax.envs.jax_env import BraxWrapper, GymnaxWrapper, JaxEnv, is_brax_env, is_gymnax_env
+    from skrl_jax.envs.jax_env import GymnaxWrapper, JaxEnv, is_gymnax_env
+    from skrl_jax.envs.physics import BraxWrapper, PlaygroundWrapper, is_brax_env, is_playground_env
 
-    wrappers = ("auto", "gymnasium", "gymnax", "brax")
+    wrappers = ("auto", "gymnasium", "gymnax", "brax", "playground")
     if wrapper not in wrappers:
         raise ValueError(
             f"wrap_env: unknown wrapper {wrapper!r}; expected one of {', '.join(repr(w) for w in wrappers)} "
@@ -184,12 +185,13 @@ def wrap_env(env: Any, wrapper: str = "auto", verbose: bool = True) -> Any:
     kinds = {
         "gymnax": pair or is_gymnax_env(env),
         "brax": is_brax_env(env),
+        "playground": is_playground_env(env),
         "gymnasium": isinstance(env, (gym.Env, gym.vector.VectorEnv)),
     }
     found = next((kind for kind, matches in kinds.items() if matches), None)
     if found is None:
         raise TypeError(
-            f"wrap_env expects a gymnasium Env or VectorEnv, a gymnax or a brax environment, got {type(env).__name__}"
+            f"wrap_env expects a gymnasium Env or VectorEnv, a gymnax, a brax or a MuJoCo Playground environment, got {type(env).__name__}"
         )
     if wrapper not in ("auto", found):
         raise TypeError(
@@ -200,4 +202,6 @@ def wrap_env(env: Any, wrapper: str = "auto", verbose: bool = True) -> Any:
         return GymnaxWrapper(*env) if pair else GymnaxWrapper(env)
     if found == "brax":
         return BraxWrapper(env)
+    if found == "playground":
+        return PlaygroundWrapper(env)
     return GymnasiumWrapper(env)

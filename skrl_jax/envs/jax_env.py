@@ -123,38 +123,3 @@ class GymnaxWrapper(JaxEnv):
 
 def is_gymnax_env(env: Any) -> bool:
     return any(cls.__module__.startswith("gymnax.") for cls in type(env).__mro__)
-
-
-class BraxWrapper(JaxEnv):
-    """A brax environment (optional extra: ``pip install "skrl_jax[brax]"``).
-
-    Episodes are cut at ``episode_length`` steps (brax's ``EpisodeWrapper``), which is reported
-    as truncation; a brax ``done`` before that is a termination. Actions are in [-1, 1].
-    """
-
-    def __init__(self, env: Any, episode_length: int = 1000, action_repeat: int = 1) -> None:
-        from brax.envs.wrappers.training import EpisodeWrapper
-
-        self.env = EpisodeWrapper(env, episode_length=episode_length, action_repeat=action_repeat)
-        inf = np.full((env.observation_size,), np.inf, np.float32)
-        self.observation_space = gymnasium.spaces.Box(-inf, inf, dtype=np.float32)
-        ones = np.ones((env.action_size,), np.float32)
-        self.action_space = gymnasium.spaces.Box(-ones, ones, dtype=np.float32)
-        self.num_envs = 1
-
-    def reset_env(self, key: jax.Array) -> tuple[jax.Array, Any]:
-        state = self.env.reset(key)
-        return state.obs, state
-
-    def step_env(self, key: jax.Array, state: Any, action: Any) -> tuple:
-        stepped = self.env.step(state, jnp.reshape(action, self.action_space.shape))
-        done = stepped.done > 0
-        truncated = stepped.info["truncation"] > 0
-        fresh = self.env.reset(key)
-        next_state = jax.tree.map(lambda reset, step: jnp.where(done, reset, step), fresh, stepped)
-        info = {"final_observation": stepped.obs}
-        return next_state.obs, next_state, stepped.reward, done & ~truncated, truncated, info
-
-
-def is_brax_env(env: Any) -> bool:
-    return any(cls.__module__.startswith("brax.") for cls in type(env).__mro__)

@@ -13,6 +13,7 @@ import tqdm
 from skrl_jax.agents.base import Agent, merge_config
 from skrl_jax.agents.configs import StrictCfg
 from skrl_jax.core.validation import check_positive_int
+from skrl_jax.envs.jax_env import JaxEnv
 from skrl_jax.trainers.checks import check_env_fits_agent
 
 SEQUENTIAL_TRAINER_DEFAULT_CONFIG = {
@@ -73,6 +74,11 @@ class SequentialTrainer:
             agents = agents[0]
         if not isinstance(agents, Agent):
             raise TypeError(f"SequentialTrainer trains skrl_jax agents (PPO, SAC, ...), got {type(agents).__name__}")
+        if isinstance(env, JaxEnv):
+            raise TypeError(
+                f"SequentialTrainer steps host environments (gymnasium) one call at a time; {type(env).__name__} is a "
+                "pure-JAX environment (gymnax, brax, MuJoCo Playground): train it with CompiledTrainer(env, agent, cfg)"
+            )
         self.timesteps = check_positive_int(self.cfg["timesteps"], "SequentialTrainer: cfg['timesteps']")
         check_env_fits_agent(env, agents)
         if agents.privileged_size and getattr(env, "state_space", None) is None:
