@@ -62,7 +62,7 @@ def raw_floor(env, num_envs: int, steps: int) -> tuple:
 
 
 def wrapped_floor(env, num_envs: int, steps: int) -> tuple:
-    """The same through a ``PlaygroundWrapper`` (``env``), as the ``CompiledTrainer`` steps it."""
+    """The same through a ``PlaygroundWrapper`` (``env``), as the ``CompiledTrainer`` steps it (``batch_step``)."""
     size = env.action_space.shape[0]
 
     def reset(key):
@@ -72,7 +72,7 @@ def wrapped_floor(env, num_envs: int, steps: int) -> tuple:
         def step(state, key):
             action_key, step_key = jax.random.split(key)
             actions = jax.random.uniform(action_key, (num_envs, size), minval=-1)
-            _, state, reward, *_ = jax.vmap(env.step)(jax.random.split(step_key, num_envs), state, actions)
+            _, state, reward, *_ = env.batch_step(jax.random.split(step_key, num_envs), state, actions)
             return state, reward.sum()
 
         return jax.lax.scan(step, state, jax.random.split(key, steps))[1].sum()

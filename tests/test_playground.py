@@ -115,3 +115,22 @@ def test_the_compiled_trainer_trains_a_playground_task_and_checkpoints_its_physi
     raw = lambda x: jax.random.key_data(x) if jnp.issubdtype(x.dtype, jax.dtypes.prng_key) else x  # noqa: E731
     for before, after in zip(jax.tree.leaves(runner), jax.tree.leaves(loaded), strict=True):
         np.testing.assert_array_equal(np.asarray(raw(before)), np.asarray(raw(after)))
+
+
+def test_batch_step_resets_only_when_an_episode_ended_and_gives_what_vmap_of_step_gives(cartpole):
+    env = PlaygroundWrapper(cartpole, episode_length=3, reset="fresh")
+    num_envs = 4
+    raw = lambda x: jax.random.key_data(x) if jnp.issubdtype(x.dtype, jax.dtypes.prng_key) else x  # noqa: E731
+    _, states = jax.vmap(env.reset)(jax.random.split(jax.random.key(0), num_envs))
+    batched_states, reference_states, truncations = states, states, []
+    batch_step, vmapped_step = jax.jit(env.batch_step), jax.jit(jax.vmap(env.step))
+    for index in range(7):
+        keys = jax.random.split(jax.random.key(index + 1), num_envs)
+        actions = jax.random.uniform(jax.random.key(100 + index), (num_envs, 1), minval=-1)
+        batched = batch_step(keys, batched_states, actions)
+        reference = vmapped_step(keys, reference_states, actions)
+        for mine, theirs in zip(jax.tree.leaves(batched), jax.tree.leaves(reference), strict=True):
+            np.testing.assert_array_equal(np.asarray(raw(mine)), np.asarray(raw(theirs)))
+        batched_states, reference_states = batched[1], reference[1]
+        truncations.append(bool(np.asarray(batched[4]).all()))
+    assert truncations == [False, False, True, False, False, True, False]  # resets taken, and skipped, as due

@@ -56,7 +56,17 @@ class JaxEnv:
         return self._observation(observation), EpisodeState(state, jnp.zeros((), jnp.float32), jnp.zeros((), jnp.int32))
 
     def step(self, key: jax.Array, state: EpisodeState, action: jax.Array) -> tuple:
-        observation, env_state, reward, terminated, truncated, info = self.step_env(key, state.env_state, action)
+        return self._count_episodes(state, self.step_env(key, state.env_state, action))
+
+    def batch_step(self, keys: jax.Array, states: EpisodeState, actions: jax.Array) -> tuple:
+        """``step`` over a batch of environments (a leading axis on every argument): what the
+        ``CompiledTrainer`` calls. ``vmap(step)`` here; an environment whose reset is costly
+        overrides it to reset only when an episode ended somewhere in the batch."""
+        return jax.vmap(self.step)(keys, states, actions)
+
+    def _count_episodes(self, state: EpisodeState, outputs: tuple) -> tuple:
+        """``step_env``'s outputs with the flat observations and the episode statistics."""
+        observation, env_state, reward, terminated, truncated, info = outputs
         reward = jnp.asarray(reward, jnp.float32)
         episode_return = state.episode_return + reward
         episode_length = state.episode_length + 1

@@ -7,8 +7,9 @@ termination) and repeats each action ``action_repeat`` times. When an episode en
 environment starts the next one in the same step, in one of two ways (``reset=``):
 
 - ``"fresh"`` (default): a new random reset state, as a gymnasium or gymnax environment gives.
-  Under ``vmap`` the reset is computed on every step for every environment and selected where
-  an episode ended, so it costs one reset per step.
+  ``step`` under ``vmap`` computes the reset on every step for every environment and selects it
+  where an episode ended; ``batch_step`` (what the ``CompiledTrainer`` calls) computes the resets
+  only on steps where some episode ended, with the same values.
 - ``"cached"``: back to the state the environment started from, as brax's ``AutoResetWrapper``
   and Playground's ``wrap_for_brax_training`` do by default. Only the simulator data, the
   observation and the step counter are reset (the rest of ``info``, e.g. a task's key, runs on).
@@ -28,7 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from skrl_jax.core.checkpoints import register_dataclass_nodes
-from skrl_jax.envs.jax_env import JaxEnv
+from skrl_jax.envs.jax_env import EpisodeState, JaxEnv
 
 RESET_MODES = ("fresh", "cached")
 
@@ -65,19 +66,50 @@ class PhysicsEnv(JaxEnv):
         state = self.env.reset(key)
         return state.obs, ResetState(state, state if self.reset_mode == "cached" else None)
 
-    def step_env(self, key: jax.Array, state: ResetState, action: Any) -> tuple:
+    def _advance(self, state: ResetState, action: Any) -> tuple:
+        """One step with no restart: ``(stepped, done, truncated)``."""
         stepped = self.env.step(state.current, jnp.reshape(action, self.action_space.shape))
-        done = stepped.done > 0
-        truncated = stepped.info["truncation"] > 0
+        return stepped, stepped.done > 0, stepped.info["truncation"] > 0
+
+    def _restart(self, key: jax.Array, state: ResetState, stepped: Any) -> Any:
+        """The state the next episode starts from."""
         if self.reset_mode == "fresh":
-            restart = self.env.reset(key)
-        else:
-            field = _simulator_field(stepped)
-            info = dict(stepped.info, steps=jnp.zeros_like(stepped.info["steps"]))
-            restart = stepped.replace(**{field: getattr(state.first, field)}, obs=state.first.obs, info=info)
+            return self.env.reset(key)
+        field = _simulator_field(stepped)
+        info = dict(stepped.info, steps=jnp.zeros_like(stepped.info["steps"]))
+        return stepped.replace(**{field: getattr(state.first, field)}, obs=state.first.obs, info=info)
+
+    def step_env(self, key: jax.Array, state: ResetState, action: Any) -> tuple:
+        stepped, done, truncated = self._advance(state, action)
+        restart = self._restart(key, state, stepped)
         current = jax.tree.map(lambda reset, step: jnp.where(done, reset, step), restart, stepped)
         info = {"final_observation": stepped.obs}
         return current.obs, ResetState(current, state.first), stepped.reward, done & ~truncated, truncated, info
+
+    def batch_step(self, keys: jax.Array, states: EpisodeState, actions: jax.Array) -> tuple:
+        """With ``reset="fresh"``: every environment steps, then, only if an episode ended somewhere
+        in the batch, fresh resets are computed and taken where one did (a ``lax.cond`` outside the
+        ``vmap``, so it really skips; under a ``vmap`` over seeds it computes both branches again).
+        The same values as ``vmap(step)``, without a reset per environment per step."""
+        if self.reset_mode != "fresh":
+            return super().batch_step(keys, states, actions)
+
+        def advance(key, state, action):
+            stepped, done, truncated = self._advance(state.env_state, action)
+            outputs = (stepped.obs, ResetState(stepped, None), stepped.reward, done & ~truncated, truncated, {})
+            return self._count_episodes(state, outputs)
+
+        observations, states, rewards, terminated, truncated, info = jax.vmap(advance)(keys, states, actions)
+        done = terminated | truncated
+
+        def restart(observations, states):
+            fresh_observations, fresh = jax.vmap(self.reset)(keys)
+            where = lambda new, old: jnp.where(jnp.reshape(done, done.shape + (1,) * (old.ndim - 1)), new, old)  # noqa: E731
+            env_state = jax.tree.map(where, fresh.env_state, states.env_state)
+            return where(fresh_observations, observations), states._replace(env_state=env_state)
+
+        observations, states = jax.lax.cond(jnp.any(done), restart, lambda *both: both, observations, states)
+        return observations, states, rewards, terminated, truncated, info
 
 
 def _box(size: int, bound: float) -> gymnasium.spaces.Box:

@@ -1,4 +1,4 @@
-"""Models: ``Model`` and skrl's five mixins, with explicit parameter sharing between roles."""
+"""Models: ``Model``, skrl's five mixins and brax's tanh-squashed Gaussian, with explicit parameter sharing between roles."""
 
 from skrl_jax.models.base import Model, RoleSpec
 from skrl_jax.models.categorical import CategoricalMixin, MultiCategoricalMixin
@@ -12,11 +12,13 @@ from skrl_jax.models.functional import (
     Head,
     MultiCategoricalHead,
     MultivariateGaussianHead,
+    TanhGaussianHead,
     shared_model,
 )
 from skrl_jax.models.gaussian import GaussianMixin
 from skrl_jax.models.multivariate_gaussian import MultivariateGaussianMixin
 from skrl_jax.models.recurrent import GRU, LSTM, RecurrentLayer, RecurrentTrunk
+from skrl_jax.models.tanh_gaussian import TanhGaussianMixin
 
 __all__ = [
     "CategoricalHead",
@@ -26,6 +28,7 @@ __all__ = [
     "Head",
     "MultiCategoricalHead",
     "MultivariateGaussianHead",
+    "TanhGaussianHead",
     "shared_model",
     "CategoricalMixin",
     "DeterministicMixin",
@@ -35,6 +38,7 @@ __all__ = [
     "MultiCategoricalMixin",
     "MultivariateGaussianMixin",
     "RoleSpec",
+    "TanhGaussianMixin",
     "GRU",
     "LSTM",
     "RecurrentLayer",

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import flax.linen as nn
+import jax.numpy as jnp
 
 from skrl_jax.models.base import Model
 from skrl_jax.models.categorical import CategoricalMixin, MultiCategoricalMixin
@@ -24,6 +25,7 @@ from skrl_jax.models.deterministic import DeterministicMixin
 from skrl_jax.models.gaussian import GaussianMixin
 from skrl_jax.models.multivariate_gaussian import MultivariateGaussianMixin
 from skrl_jax.models.recurrent import RecurrentLayer, RecurrentTrunk
+from skrl_jax.models.tanh_gaussian import TanhGaussianMixin
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,6 +84,27 @@ class GaussianHead(Head):
 
     def compute(self, module: Any, role: str, features: Any) -> tuple:
         return getattr(module, f"{role}_head")(features), getattr(module, f"{role}_log_std"), {}
+
+
+@dataclasses.dataclass(frozen=True)
+class TanhGaussianHead(Head):
+    """brax's policy form (``TanhGaussianMixin``): one layer gives ``loc`` and the scale's input, so
+    the scale depends on the state (``softplus(.) + min_scale`` by default)."""
+
+    scale: str = "softplus"
+    min_scale: float = 0.001
+    clip_log_std: bool = True
+    min_log_std: float = -20
+    max_log_std: float = 2
+    reduction: str = "sum"
+    mixin: ClassVar[type] = TanhGaussianMixin
+
+    def output_size(self, model: Any) -> int:
+        return 2 * model.num_actions
+
+    def compute(self, module: Any, role: str, features: Any) -> tuple:
+        loc, scale_input = jnp.split(getattr(module, f"{role}_head")(features), 2, axis=-1)
+        return loc, scale_input, {}
 
 
 @dataclasses.dataclass(frozen=True)

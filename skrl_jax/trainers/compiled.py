@@ -191,7 +191,7 @@ class CompiledTrainer:
             agent_state, env_state, observations, key, timestep = carry
             key, act_key, env_key = jax.random.split(key, 3)
             actions, extras = functions.act(agent_state, observations, act_key, timestep)
-            next_observations, env_state, rewards, terminated, truncated, info = jax.vmap(self.env.step)(
+            next_observations, env_state, rewards, terminated, truncated, info = self.env.batch_step(
                 jax.random.split(env_key, self.num_envs), env_state, actions
             )
             transition = Transition(
@@ -265,7 +265,7 @@ class CompiledTrainer:
                 act_key, env_key = jax.random.split(key)
                 state = agent_state if agent_carry is None else agent_state._replace(carry=agent_carry)
                 actions, extras = functions.act(state, observations, act_key, jnp.int32(0), deterministic=True)
-                observations, env_state, rewards, terminated, truncated, _ = jax.vmap(self.env.step)(
+                observations, env_state, rewards, terminated, truncated, _ = self.env.batch_step(
                     jax.random.split(env_key, num_episodes), env_state, actions
                 )
                 finished = terminated | truncated
