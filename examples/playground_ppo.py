@@ -60,6 +60,12 @@ def mlp(sizes: tuple[int, ...]) -> nn.Module:
 def make_trainer(task: str, settings: dict, shared: bool = False, progress: bool = True) -> CompiledTrainer:
     """Our PPO with brax's networks and Playground's settings (``playground_settings``) on ``task``."""
     env = load_playground_env(task, reset="cached", episode_length=settings["episode_length"])
+    return make_brax_style_trainer(env, settings, shared, progress)
+
+
+def make_brax_style_trainer(env, settings: dict, shared: bool = False, progress: bool = True) -> CompiledTrainer:
+    """Our PPO on ``env`` with brax's PPO keywords ``settings`` (``brax.training.agents.ppo.train``'s
+    names) and brax's default networks."""
     spaces = (env.observation_space, env.action_space)
     if shared:
         model = shared_model(*spaces, mlp((64,) * 4), {"policy": TanhGaussianHead(), "value": DeterministicHead()})
@@ -77,7 +83,7 @@ def make_trainer(task: str, settings: dict, shared: bool = False, progress: bool
         discount_factor=settings["discounting"],
         learning_rate=settings["learning_rate"],
         entropy_loss_scale=settings["entropy_cost"],
-        ratio_clip=0.3,  # brax's clipping_epsilon
+        ratio_clip=settings.get("clipping_epsilon", 0.3),
         clip_predicted_values=False,
         value_loss_scale=0.25,  # brax: 0.5 * vf_loss_coefficient (0.5) * mean squared error
         grad_norm_clip=0,  # brax's max_grad_norm: None
@@ -86,7 +92,7 @@ def make_trainer(task: str, settings: dict, shared: bool = False, progress: bool
         state_preprocessor_kwargs={"size": env.observation_space},
         experiment={"write_interval": 0, "checkpoint_interval": 0},
     )
-    cfg["lambda"] = 0.95  # brax's gae_lambda
+    cfg["lambda"] = settings.get("gae_lambda", 0.95)
     agent = PPO(models=models, cfg=cfg)
     per_update = settings["num_envs"] * settings["unroll_length"]
     timesteps = max(1, settings["num_timesteps"] // per_update) * settings["unroll_length"]

@@ -1,0 +1,130 @@
+"""PPO on brax environments: brax's own ``ppo.train`` on its settings beside our CompiledTrainer PPO.
+
+brax's settings for its small locomotion tasks (issue 23's protocol): 128 environments, unroll 20,
+4 epochs x 4 minibatches of 32 sequences (one unroll per environment), discount 0.97, GAE 0.95,
+lr 3e-4, entropy 1e-2, clip 0.3, reward scaling 10, observation normalisation; brax's default
+networks (policy 4 x 32, value 5 x 256, swish, lecun_uniform) and its tanh-squashed Normal on both
+sides (ours: ``TanhGaussianHead``, built by ``examples/playground_ppo.py``'s
+``make_brax_style_trainer``); episodes of 1,000 steps with cached resets (brax's
+``AutoResetWrapper``; ours ``BraxWrapper(reset="cached")``); the ``spring`` backend.
+
+Timing excludes compilation and evaluation: brax's own ``training/sps`` of its last epoch; ours the
+compiled run timed alone. The physics floor is the same environment stepped alone with random
+actions through ``BraxWrapper`` (``playground_physics.wrapped_floor``). Greedy returns: brax's
+deterministic evaluation (128 episodes), ours ``make_evaluate`` (16 episodes of 1,000 steps).
+
+Run: python benchmarks/brax_ppo.py [--envs inverted_pendulum hopper] [--env-steps 1003520] [--seeds 3]
+Writes benchmarks/results/brax_ppo.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+
+import jax
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _examples import load_example  # noqa: E402
+from _results import write_results  # noqa: E402
+from playground_physics import timed, wrapped_floor  # noqa: E402
+from playground_ppo import replicate_on_devices  # noqa: E402
+
+from skrl_jax.envs import BraxWrapper  # noqa: E402
+
+playground_ppo = load_example("playground_ppo")
+BACKEND = "spring"
+
+
+def brax_settings(env_steps: int) -> dict:
+    return dict(
+        num_timesteps=env_steps,
+        num_evals=3,
+        episode_length=1000,
+        normalize_observations=True,
+        reward_scaling=10.0,
+        action_repeat=1,
+        unroll_length=20,
+        num_minibatches=4,
+        num_updates_per_batch=4,
+        discounting=0.97,
+        gae_lambda=0.95,
+        learning_rate=3e-4,
+        entropy_cost=1e-2,
+        clipping_epsilon=0.3,
+        num_envs=128,
+        batch_size=32,
+        deterministic_eval=True,
+    )
+
+
+def run_brax(name: str, settings: dict, seed: int) -> tuple[float, float]:
+    from brax import envs
+    from brax.training.agents.ppo import train as brax_ppo
+
+    if not hasattr(jax, "device_put_replicated"):
+        jax.device_put_replicated = replicate_on_devices
+    records = []
+    brax_ppo.train(
+        environment=envs.get_environment(name, backend=BACKEND),
+        seed=seed,
+        progress_fn=lambda step, metrics: records.append(dict(metrics)),
+        **settings,
+    )
+    sps = [r["training/sps"] for r in records if "training/sps" in r]
+    return sps[-1], float(records[-1]["eval/episode_reward"])
+
+
+def run_ours(name: str, settings: dict, seed: int) -> tuple[float, float]:
+    from brax import envs
+
+    env = BraxWrapper(envs.get_environment(name, backend=BACKEND), episode_length=1000, reset="cached")
+    trainer = playground_ppo.make_brax_style_trainer(env, settings, progress=False)
+    return playground_ppo.train_and_evaluate(trainer, settings["episode_length"], seed)
+
+
+def main() -> None:
+    from brax import envs
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--envs", nargs="+", default=["inverted_pendulum"])
+    parser.add_argument("--env-steps", type=int, default=1_003_520)
+    parser.add_argument("--seeds", type=int, default=3)
+    args = parser.parse_args()
+    settings = brax_settings(args.env_steps)
+    results = {}
+    for name in args.envs:
+        floor_env = BraxWrapper(envs.get_environment(name, backend=BACKEND), episode_length=1000, reset="cached")
+        floor, _ = timed(*wrapped_floor(floor_env, settings["num_envs"], 200), settings["num_envs"], 200)
+        print(f"{name}: physics floor {floor:,.0f} env steps/s", flush=True)
+        rows = {"brax ppo.train": [], "skrl_jax PPO": []}
+        for seed in range(args.seeds):  # interleaved, one job at a time
+            for system, run in (("brax ppo.train", run_brax), ("skrl_jax PPO", run_ours)):
+                rows[system].append(run(name, settings, seed))
+                print(
+                    f"{name} seed {seed} {system}: {rows[system][-1][0]:,.0f} env steps/s, greedy return "
+                    f"{rows[system][-1][1]:.1f}",
+                    flush=True,
+                )
+        results[name] = {"floor": floor, "runs": rows}
+    print(f"\n{args.env_steps:,} env steps, {args.seeds} seeds, {BACKEND} backend (median env steps/s)\n")
+    print(
+        "| environment | physics floor | brax ppo.train | ours | ours / brax | ours / floor | greedy return brax, ours: mean [worst] |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for name, result in results.items():
+        brax, ours = (statistics.median(row[0] for row in result["runs"][system]) for system in result["runs"])
+        returns = [[row[1] for row in result["runs"][system]] for system in result["runs"]]
+        print(
+            f"| {name} | {result['floor']:,.0f} | {brax:,.0f} | {ours:,.0f} | {ours / brax:.2f}x | "
+            f"{ours / result['floor']:.2f}x | {np.mean(returns[0]):.1f} [{min(returns[0]):.1f}], "
+            f"{np.mean(returns[1]):.1f} [{min(returns[1]):.1f}] |"
+        )
+    write_results("brax_ppo", {"settings": settings, "backend": BACKEND, "results": results})
+
+
+if __name__ == "__main__":
+    main()
