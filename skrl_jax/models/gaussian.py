@@ -122,6 +122,18 @@ def check_continuous_taken_actions(
     return taken_actions
 
 
+def checked_gaussian_output(
+    model: Any, output: Any, inputs: dict, mixin: str, role: str, mean_name: str = "mean_actions"
+) -> tuple[jax.Array, jax.Array, jax.Array | None, dict]:
+    """``(mean, log_std, taken_actions or None, outputs)`` of a Gaussian ``compute`` output, each
+    checked against the action space and the others (what every Gaussian mixin reads first)."""
+    mean, log_std, outputs = unpack_gaussian_output(model, output, mixin, role)
+    check_output_shape(model, mean, model.num_actions, mean_name, mixin, role, inputs, model.action_space)
+    log_std = check_log_std(model, mean, log_std, mixin, role)
+    taken_actions = check_continuous_taken_actions(model, inputs, mean, mixin, role)
+    return mean, log_std, taken_actions, outputs
+
+
 class GaussianMixin(Mixin):
     """Diagonal Gaussian over a Box action space (skrl's ``GaussianMixin``).
 
@@ -174,14 +186,10 @@ class GaussianMixin(Mixin):
 
     @staticmethod
     def _distribution(model: Any, spec: Any, output: Any, inputs: dict, role: str, key: jax.Array | None) -> tuple:
-        mean, log_std, outputs = unpack_gaussian_output(model, output, "GaussianMixin", role)
+        mean, log_std, taken_actions, outputs = checked_gaussian_output(model, output, inputs, "GaussianMixin", role)
         config: GaussianConfig = spec.config
-        check_output_shape(
-            model, mean, model.num_actions, "mean_actions", "GaussianMixin", role, inputs, model.action_space
-        )
         mean = clip_mean(config, mean)
-        log_std = clip_log_std(config, check_log_std(model, mean, log_std, "GaussianMixin", role))
-        taken_actions = check_continuous_taken_actions(model, inputs, mean, "GaussianMixin", role)
+        log_std = clip_log_std(config, log_std)
         actions = normal_sample(key, mean, log_std)
         if config.clip_actions:
             actions = jnp.clip(actions, config.actions_low, config.actions_high)

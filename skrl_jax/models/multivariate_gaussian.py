@@ -10,15 +10,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from skrl_jax.models.distributions import normal_entropy, normal_log_prob, normal_sample
-from skrl_jax.models.gaussian import (
-    check_continuous_taken_actions,
-    check_log_std,
-    clip_log_std,
-    clip_mean,
-    gaussian_config,
-    unpack_gaussian_output,
-)
-from skrl_jax.models.mixin import Mixin, check_output_shape
+from skrl_jax.models.gaussian import checked_gaussian_output, clip_log_std, clip_mean, gaussian_config
+from skrl_jax.models.mixin import Mixin
 
 
 def _log_scale(squared_scale: bool, log_std: jax.Array) -> jax.Array:
@@ -81,11 +74,9 @@ class MultivariateGaussianMixin(Mixin):
     @staticmethod
     def _distribution(model: Any, spec: Any, output: Any, inputs: dict, role: str, key: jax.Array | None) -> tuple:
         mixin = "MultivariateGaussianMixin"
-        mean, log_std, outputs = unpack_gaussian_output(model, output, mixin, role)
-        check_output_shape(model, mean, model.num_actions, "mean_actions", mixin, role, inputs, model.action_space)
+        mean, log_std, taken_actions, outputs = checked_gaussian_output(model, output, inputs, mixin, role)
         mean = clip_mean(spec.config, mean)
-        log_std = clip_log_std(spec.config, check_log_std(model, mean, log_std, mixin, role))
-        taken_actions = check_continuous_taken_actions(model, inputs, mean, mixin, role)
+        log_std = clip_log_std(spec.config, log_std)
         log_scale = _log_scale(spec.config.squared_scale, log_std)
         actions = normal_sample(key, mean, log_scale)
         if spec.config.clip_actions:

@@ -28,13 +28,8 @@ import numpy as np
 from gymnasium import spaces
 
 from skrl_jax.models.distributions import check_reduction, normal_entropy, normal_log_prob, normal_sample, reduce_last
-from skrl_jax.models.gaussian import (
-    check_continuous_taken_actions,
-    check_log_std,
-    clip_log_std,
-    unpack_gaussian_output,
-)
-from skrl_jax.models.mixin import Mixin, action_bounds, check_output_shape, require_action_space
+from skrl_jax.models.gaussian import checked_gaussian_output, clip_log_std
+from skrl_jax.models.mixin import Mixin, action_bounds, require_action_space
 
 SCALES = ("softplus", "exp")
 BOUND_MARGIN = 1e-6
@@ -114,15 +109,14 @@ class TanhGaussianMixin(Mixin):
 
     @staticmethod
     def _distribution(model: Any, spec: Any, output: Any, inputs: dict, role: str, key: jax.Array | None) -> tuple:
-        loc, scale_input, outputs = unpack_gaussian_output(model, output, "TanhGaussianMixin", role)
+        loc, scale_input, taken_actions, outputs = checked_gaussian_output(
+            model, output, inputs, "TanhGaussianMixin", role, mean_name="loc"
+        )
         config: TanhGaussianConfig = spec.config
-        check_output_shape(model, loc, model.num_actions, "loc", "TanhGaussianMixin", role, inputs, model.action_space)
-        scale_input = check_log_std(model, loc, scale_input, "TanhGaussianMixin", role)
         if config.scale == "softplus":
             log_std = jnp.log(jax.nn.softplus(scale_input) + config.min_scale)
         else:
             log_std = clip_log_std(config, scale_input)
-        taken_actions = check_continuous_taken_actions(model, inputs, loc, "TanhGaussianMixin", role)
         u = normal_sample(key, loc, log_std)
         actions = config.center + config.half_range * jnp.tanh(u)
         if taken_actions is not None:
