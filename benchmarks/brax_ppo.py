@@ -24,14 +24,13 @@ import statistics
 import sys
 from pathlib import Path
 
-import jax
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _examples import load_example  # noqa: E402
 from _results import write_results  # noqa: E402
 from playground_physics import timed, wrapped_floor  # noqa: E402
-from playground_ppo import replicate_on_devices  # noqa: E402
+from playground_ppo import train_with_brax  # noqa: E402
 
 from skrl_jax.envs import BraxWrapper  # noqa: E402
 
@@ -63,19 +62,8 @@ def brax_settings(env_steps: int) -> dict:
 
 def run_brax(name: str, settings: dict, seed: int) -> tuple[float, float]:
     from brax import envs
-    from brax.training.agents.ppo import train as brax_ppo
 
-    if not hasattr(jax, "device_put_replicated"):
-        jax.device_put_replicated = replicate_on_devices
-    records = []
-    brax_ppo.train(
-        environment=envs.get_environment(name, backend=BACKEND),
-        seed=seed,
-        progress_fn=lambda step, metrics: records.append(dict(metrics)),
-        **settings,
-    )
-    sps = [r["training/sps"] for r in records if "training/sps" in r]
-    return sps[-1], float(records[-1]["eval/episode_reward"])
+    return train_with_brax(envs.get_environment(name, backend=BACKEND), settings, seed)
 
 
 def run_ours(name: str, settings: dict, seed: int) -> tuple[float, float]:

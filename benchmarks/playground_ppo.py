@@ -52,24 +52,30 @@ def replicate_on_devices(tree, devices):
     return jax.device_put(jax.tree.map(lambda leaf: jax.numpy.asarray(leaf)[None], tree), devices[0])
 
 
-def run_brax(task: str, settings: dict, seed: int) -> tuple[float, float]:
+def train_with_brax(environment, settings: dict, seed: int, **extra) -> tuple[float, float]:
+    """brax's ``ppo.train`` on ``environment`` with ``settings``: ``(training/sps of its last epoch,
+    its last evaluation's episode reward)``."""
     from brax.training.agents.ppo import train as brax_ppo
 
     if not hasattr(jax, "device_put_replicated"):
         jax.device_put_replicated = replicate_on_devices
-    from mujoco_playground import registry, wrapper
-
-    env = registry.load(task, config_overrides={"impl": "jax"})
     records = []
     brax_ppo.train(
-        environment=env,
-        wrap_env_fn=wrapper.wrap_for_brax_training,
+        environment=environment,
         seed=seed,
         progress_fn=lambda step, metrics: records.append(dict(metrics)),
         **settings,
+        **extra,
     )
     sps = [r["training/sps"] for r in records if "training/sps" in r]
     return sps[-1], float(records[-1]["eval/episode_reward"])
+
+
+def run_brax(task: str, settings: dict, seed: int) -> tuple[float, float]:
+    from mujoco_playground import registry, wrapper
+
+    environment = registry.load(task, config_overrides={"impl": "jax"})
+    return train_with_brax(environment, settings, seed, wrap_env_fn=wrapper.wrap_for_brax_training)
 
 
 def run_ours(task: str, settings: dict, seed: int, shared: bool) -> tuple[float, float]:

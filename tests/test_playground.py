@@ -17,6 +17,11 @@ from skrl_jax.models import DeterministicHead, GaussianHead, shared_model  # noq
 from skrl_jax.trainers import CompiledTrainer, SequentialTrainer  # noqa: E402
 
 
+def raw(x):
+    """An array as numpy can compare it (a typed PRNG key as its key data)."""
+    return jax.random.key_data(x) if jnp.issubdtype(x.dtype, jax.dtypes.prng_key) else x
+
+
 @pytest.fixture(scope="module")
 def cartpole():
     return registry.load("CartpoleBalance", config_overrides={"impl": "jax"})
@@ -78,6 +83,8 @@ def test_load_playground_env_refuses_unknown_tasks_and_tasks_whose_assets_are_mi
             load_playground_env("Go1JoystickFlatTerrain")
     with pytest.raises(ValueError, match=r"reset must be one of \('fresh', 'cached'\), got 'first'"):
         load_playground_env("CartpoleBalance", reset="first")
+    with pytest.raises(ValueError, match=r"PlaygroundWrapper: episode_length must be an int >= 1, got 0"):
+        load_playground_env("CartpoleBalance", episode_length=0)
 
 
 def test_playground_training_wrappers_and_the_host_trainer_are_refused_with_what_to_use(cartpole):
@@ -112,15 +119,13 @@ def test_the_compiled_trainer_trains_a_playground_task_and_checkpoints_its_physi
     loaded = trainer.load(trainer.save(tmp_path / "run.ckpt", runner))
     assert isinstance(loaded.env_state.env_state.current.data, type(runner.env_state.env_state.current.data))
     assert loaded.env_state.env_state.current.data.qpos.shape == (2, 2)
-    raw = lambda x: jax.random.key_data(x) if jnp.issubdtype(x.dtype, jax.dtypes.prng_key) else x  # noqa: E731
     for before, after in zip(jax.tree.leaves(runner), jax.tree.leaves(loaded), strict=True):
         np.testing.assert_array_equal(np.asarray(raw(before)), np.asarray(raw(after)))
 
 
-def test_batch_step_resets_only_when_an_episode_ended_and_gives_what_vmap_of_step_gives(cartpole):
+def test_batch_step_gives_what_vmap_of_step_gives_with_episodes_ending_as_due(cartpole):
     env = PlaygroundWrapper(cartpole, episode_length=3, reset="fresh")
     num_envs = 4
-    raw = lambda x: jax.random.key_data(x) if jnp.issubdtype(x.dtype, jax.dtypes.prng_key) else x  # noqa: E731
     _, states = jax.vmap(env.reset)(jax.random.split(jax.random.key(0), num_envs))
     batched_states, reference_states, truncations = states, states, []
     batch_step, vmapped_step = jax.jit(env.batch_step), jax.jit(jax.vmap(env.step))

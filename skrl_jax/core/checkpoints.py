@@ -59,10 +59,12 @@ def register_dataclass_nodes(tree: Any) -> None:
     """Let checkpoints hold the dataclass pytree nodes found in ``tree`` that flax does not know
     (MJX's ``Data``, for one: a Playground environment's state), field by field."""
     if dataclasses.is_dataclass(tree) and not isinstance(tree, type):
-        if type(tree) not in flax.serialization._STATE_DICT_REGISTRY:
+        try:
             flax.serialization.register_serialization_state(
                 type(tree), _dataclass_to_state_dict, _dataclass_from_state_dict
             )
+        except ValueError:  # flax knows it already (flax.struct dataclasses, brax's states)
+            pass
         for field in dataclasses.fields(tree):
             register_dataclass_nodes(getattr(tree, field.name))
     elif isinstance(tree, Mapping):

@@ -21,6 +21,7 @@ Actions are in [-1, 1] (the actuators' control range in both libraries).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import gymnasium
@@ -29,9 +30,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from skrl_jax.core.checkpoints import register_dataclass_nodes
+from skrl_jax.core.validation import check_positive_int
 from skrl_jax.envs.jax_env import EpisodeState, JaxEnv
 
 RESET_MODES = ("fresh", "cached")
+CPU_PHYSICS = "jax"  # the MJX implementation load_playground_env picks: the fastest on CPU (playground_physics.py)
 
 
 class ResetState(NamedTuple):
@@ -54,11 +57,10 @@ class PhysicsEnv(JaxEnv):
 
         if reset not in RESET_MODES:
             raise ValueError(f"{what}: reset must be one of {RESET_MODES}, got {reset!r}")
-        for name, value in (("episode_length", episode_length), ("action_repeat", action_repeat)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{what}: {name} must be a positive int, got {value!r}")
-        self.env = EpisodeWrapper(env, episode_length=int(episode_length), action_repeat=int(action_repeat))
-        self.episode_length, self.action_repeat, self.reset_mode = int(episode_length), int(action_repeat), reset
+        self.episode_length = check_positive_int(episode_length, f"{what}: episode_length")
+        self.action_repeat = check_positive_int(action_repeat, f"{what}: action_repeat")
+        self.reset_mode = reset
+        self.env = EpisodeWrapper(env, episode_length=self.episode_length, action_repeat=self.action_repeat)
         self.num_envs = 1
         register_dataclass_nodes(jax.eval_shape(self.env.reset, jax.random.key(0)))  # so runs can be checkpointed
 
@@ -149,7 +151,7 @@ class PlaygroundWrapper(PhysicsEnv):
         action_repeat = action_repeat if action_repeat is not None else int(getattr(config, "action_repeat", 1))
         size = env.observation_size
         self.observation_key = None
-        if isinstance(size, dict) or hasattr(size, "keys"):
+        if isinstance(size, Mapping):
             if observation_key not in size:
                 raise ValueError(
                     f"PlaygroundWrapper: {type(env).__name__} observes a dict with keys {sorted(size)}; "
@@ -161,7 +163,7 @@ class PlaygroundWrapper(PhysicsEnv):
         self.action_space = _box(env.action_size, 1.0)
 
     def _observation(self, observation: Any) -> jax.Array:
-        if self.observation_key is not None and isinstance(observation, dict):
+        if self.observation_key is not None and isinstance(observation, Mapping):
             observation = observation[self.observation_key]
         return super()._observation(observation)
 
@@ -178,19 +180,14 @@ def check_unbatched_playground_env(env: Any) -> None:
     """Playground's own training wrappers batch and reset the environment; ours vmap the bare one."""
     if not is_playground_env(env):
         raise TypeError(f"PlaygroundWrapper expects a mujoco_playground environment, got {type(env).__name__}")
-    from mujoco_playground._src.wrapper import Wrapper
+    from mujoco_playground import wrapper
 
-    if isinstance(env, Wrapper):
+    if isinstance(env, wrapper.Wrapper):
         raise TypeError(
             f"PlaygroundWrapper: got a {type(env).__name__} (from Playground's wrap_for_brax_training), which batches "
             "and auto-resets the environment itself; pass the environment registry.load(task) returns: the "
             "CompiledTrainer vmaps it and PlaygroundWrapper(reset=...) restarts its episodes"
         )
-
-
-def cpu_physics_impl() -> str:
-    """The MJX implementation ``load_playground_env`` picks when ``impl`` is not given: ``"jax"``."""
-    return "jax"
 
 
 def load_playground_env(
@@ -209,8 +206,8 @@ def load_playground_env(
     what to install when Menagerie is not there: this function downloads nothing.
     """
     try:
-        from mujoco_playground import registry
-        from mujoco_playground._src import dm_control_suite, mjx_env
+        from mujoco_playground import dm_control_suite, registry
+        from mujoco_playground._src import mjx_env  # where Playground keeps Menagerie: no public name
     except ImportError as error:
         raise ImportError(
             f'load_playground_env({task!r}) needs MuJoCo Playground: pip install "skrl_jax[playground]"'
@@ -227,6 +224,6 @@ def load_playground_env(
             f"git -C {mjx_env.MENAGERIE_PATH} checkout {mjx_env.MENAGERIE_COMMIT_SHA}. The DM Control suite tasks "
             "need nothing more: " + ", ".join(dm_control_suite.ALL_ENVS)
         )
-    overrides = {"impl": impl or cpu_physics_impl(), **(config_overrides or {})}
+    overrides = {"impl": impl or CPU_PHYSICS, **(config_overrides or {})}
     env = registry.load(task, config_overrides=overrides)
     return PlaygroundWrapper(env, episode_length=episode_length, action_repeat=action_repeat, reset=reset)
