@@ -101,6 +101,24 @@ def test_the_entropy_estimate_averages_to_the_true_entropy_of_the_squashed_gauss
     assert abs(estimate - true_entropy) < 0.01, (estimate, true_entropy)
 
 
+def test_the_entropy_is_estimated_at_a_fresh_sample_so_its_gradient_pulls_loc_off_the_bounds():
+    model = ReadsItsInputs()
+    params = model.init(jax.random.key(0))
+    states = jnp.tile(jnp.array([[2.0, -2.0, 0.0, 0.0]]), (4096, 1))  # loc (2, -2): tanh(loc) near the bounds
+    key = jax.random.key(3)
+    _, _, fresh = model.act({"states": states}, "policy", params=params, key=key)
+    taken = jnp.zeros((4096, 2)) + CENTER  # whatever the update re-evaluates, the estimate is the fresh sample's
+    _, _, again = model.act({"states": states, "taken_actions": taken}, "policy", params=params, key=key)
+    np.testing.assert_allclose(np.asarray(again["entropy"]), np.asarray(fresh["entropy"]), rtol=1e-6)
+
+    def mean_entropy(states):
+        outputs = model.act({"states": states, "taken_actions": taken}, "policy", params=params, key=key)[2]
+        return model.get_entropy(outputs, "policy").mean(0).sum()
+
+    loc_gradient = np.asarray(jax.grad(mean_entropy)(states).sum(0)[:2])
+    assert loc_gradient[0] < -1e-3 and loc_gradient[1] > 1e-3, loc_gradient  # raising the entropy moves loc to 0
+
+
 def test_gradients_are_finite_and_jit_matches_eager():
     model, params = model_and_params(scale="exp")
     states = jax.random.normal(jax.random.key(6), (16, 3))

@@ -13,8 +13,10 @@ tanh(u)**2))``, per dimension. The sampled action's is exact (``u`` is at hand).
 kept within ``1 - 1e-6`` of the bounds: an action that float32 rounded onto a bound is read as
 ``|u| = 7.25``. brax stores ``u`` instead; the agents here store the action the environment took.
 
-The entropy has no closed form: as brax, ``act`` estimates it per dimension at its ``u`` (the
-Gaussian's entropy plus the log-Jacobian), and ``get_entropy`` returns that estimate.
+The entropy has no closed form: as brax, it is estimated per dimension at a fresh sample
+``u = loc + scale * eps`` (the Gaussian's entropy plus the log-Jacobian at ``u``), also when
+``taken_actions`` are given, so that its gradient reaches ``loc`` and the scale through the
+Jacobian; ``get_entropy`` returns that estimate.
 """
 
 from __future__ import annotations
@@ -117,14 +119,18 @@ class TanhGaussianMixin(Mixin):
             log_std = jnp.log(jax.nn.softplus(scale_input) + config.min_scale)
         else:
             log_std = clip_log_std(config, scale_input)
-        u = normal_sample(key, loc, log_std)
-        actions = config.center + config.half_range * jnp.tanh(u)
+        sample = normal_sample(key, loc, log_std)
+        actions = config.center + config.half_range * jnp.tanh(sample)
+        u = sample
         if taken_actions is not None:
             squashed = jnp.clip((taken_actions - config.center) / config.half_range, BOUND_MARGIN - 1, 1 - BOUND_MARGIN)
             u = jnp.arctanh(squashed)
         log_jacobian = jnp.log(config.half_range) + log_one_minus_tanh_squared(u)
         log_prob = reduce_last(normal_log_prob(u, loc, log_std) - log_jacobian, config.reduction)
-        entropy = normal_entropy(log_std) + log_jacobian
+        # At a fresh reparameterised sample, not at the taken action: its gradient then reaches loc and
+        # the scale through the log-Jacobian too, so the bonus stops rewarding saturated actions (brax).
+        sample_log_jacobian = jnp.log(config.half_range) + log_one_minus_tanh_squared(sample)
+        entropy = normal_entropy(log_std) + sample_log_jacobian
         mean_actions = config.center + config.half_range * jnp.tanh(loc)
         outputs = dict(outputs, mean_actions=mean_actions, log_std=log_std, stddev=jnp.exp(log_std), entropy=entropy)
         return actions, log_prob, outputs
