@@ -13,8 +13,8 @@ compiled run timed alone. The physics floor is the same environment stepped alon
 actions through ``BraxWrapper`` (``playground_physics.wrapped_floor``). Greedy returns: brax's
 deterministic evaluation (128 episodes), ours ``make_evaluate`` (16 episodes of 1,000 steps).
 
-Run: python benchmarks/brax_ppo.py [--envs inverted_pendulum hopper] [--env-steps 1003520] [--seeds 3]
-Writes benchmarks/results/brax_ppo.json.
+Run: python benchmarks/brax_ppo.py [--envs inverted_pendulum hopper ant] [--env-steps 1003520] [--seeds 3]
+Writes benchmarks/results/brax_ppo_<environment>.json as each environment finishes.
 """
 
 from __future__ import annotations
@@ -98,6 +98,7 @@ def main() -> None:
                     flush=True,
                 )
         results[name] = {"floor": floor, "runs": rows}
+        write_results(f"brax_ppo_{name}", {"settings": settings, "backend": BACKEND, **results[name]})
     print(f"\n{args.env_steps:,} env steps, {args.seeds} seeds, {BACKEND} backend (median env steps/s)\n")
     print(
         "| environment | physics floor | brax ppo.train | ours | ours / brax | ours / floor | greedy return brax, ours: mean [worst] |"
@@ -111,7 +112,6 @@ def main() -> None:
             f"{ours / result['floor']:.2f}x | {np.mean(returns[0]):.1f} [{min(returns[0]):.1f}], "
             f"{np.mean(returns[1]):.1f} [{min(returns[1]):.1f}] |"
         )
-    write_results("brax_ppo", {"settings": settings, "backend": BACKEND, "results": results})
 
 
 if __name__ == "__main__":

@@ -8,9 +8,12 @@ entropy 1e-2, clip 0.3, reward scaling 10, observation normalisation), cut to th
 ``--batch-size`` sequences of 30 steps per update (4 x 64: one unroll per environment) and
 ``--env-steps`` in all. brax's default networks and policy form on both sides: policy 4 x 32,
 value 5 x 256, swish, lecun_uniform; a tanh-squashed Normal whose scale (softplus + 0.001) comes
-from the policy network (ours: ``TanhGaussianHead``). Differences left: brax recomputes GAE per
-minibatch with the current value network and stores the pre-tanh action; ours computes GAE once
-per update and reads the pre-tanh action back from the stored one (``TanhGaussianMixin``).
+from the policy network (ours: ``TanhGaussianHead``). Ours also runs with one shared trunk of
+5 x 256 under both heads (``--shared`` of the example), whose parameter count matches the separate
+pair's to about 1% (both printed). Differences left: brax recomputes GAE per minibatch with the
+current value network and standardises advantages per minibatch, and stores the pre-tanh action;
+ours computes GAE once per update (skrl's) and reads the pre-tanh action back from the stored one
+(``TanhGaussianMixin``).
 
 Timing excludes compilation and evaluation on both sides: brax's own ``training/sps`` of its
 last training epoch (after the first, compiling one); ours, the compiled run timed on its own.
@@ -20,8 +23,8 @@ Greedy return: brax's last evaluation (``eval/episode_reward``), ours ``make_eva
 brax 0.14.2's ``ppo.train`` calls ``jax.device_put_replicated``, which jax 0.10 removed: the
 script puts a one-device replacement in its place (``replicate_on_devices``), the only shim.
 
-Run: python benchmarks/playground_ppo.py [--task CartpoleBalance] [--env-steps 1000000] [--seeds 1]
-Writes benchmarks/results/playground_ppo.json.
+Run: python benchmarks/playground_ppo.py [--task CartpoleBalance] [--env-steps 1000000] [--seeds 3]
+Writes benchmarks/results/playground_ppo_<task>.json.
 """
 
 from __future__ import annotations
@@ -105,6 +108,11 @@ def main() -> None:
         "skrl_jax PPO, separate": lambda seed: run_ours(args.task, settings, seed, shared=False),
         "skrl_jax PPO, shared trunk": lambda seed: run_ours(args.task, settings, seed, shared=True),
     }
+    parameters = {
+        name: playground_ppo.parameter_count(playground_ppo.make_trainer(args.task, settings, shared, False))
+        for name, shared in (("skrl_jax PPO, separate", False), ("skrl_jax PPO, shared trunk", True))
+    }
+    print(f"parameters: {parameters}", flush=True)
     rows = {name: [] for name in systems}
     for seed in range(args.seeds):  # interleaved, one job at a time: each system once per seed
         for name, run in systems.items():
@@ -118,17 +126,23 @@ def main() -> None:
     print(
         f"\n{args.task}, {args.env_steps:,} env steps, {args.num_envs} envs, {args.seeds} seeds (median env steps/s)\n"
     )
-    print("| system | env steps/s | vs brax ppo.train | greedy return mean [worst] |\n| --- | --- | --- | --- |")
-    print(f"| physics floor (random actions) | {floor:,.0f} | {floor / brax:.2f}x | - |")
+    print(
+        "| system | parameters | env steps/s | vs brax ppo.train | greedy return mean [worst] |\n"
+        "| --- | --- | --- | --- | --- |"
+    )
+    print(f"| physics floor (random actions) | - | {floor:,.0f} | {floor / brax:.2f}x | - |")
     for name in systems:
         returns = [row[1] for row in rows[name]]
+        count = f"{parameters[name]:,}" if name in parameters else "as separate"
         print(
-            f"| {name} | {speed[name]:,.0f} | {speed[name] / brax:.2f}x | {np.mean(returns):.1f} [{min(returns):.1f}] |"
+            f"| {name} | {count} | {speed[name]:,.0f} | {speed[name] / brax:.2f}x | "
+            f"{np.mean(returns):.1f} [{min(returns):.1f}] |"
         )
     write_results(
-        "playground_ppo",
+        f"playground_ppo_{args.task}",
         {
             "task": args.task,
+            "parameters": parameters,
             "settings": {k: v for k, v in settings.items() if isinstance(v, (int, float, str, bool))},
             "floor": floor,
             "runs": rows,

@@ -5,8 +5,9 @@ The settings are ``mujoco_playground.config.dm_control_suite_params.brax_ppo_con
 normalisation, brax's clip 0.3 and value-loss weight), cut to a 2-core CPU: 256 environments
 (Playground: 2048), 4 minibatches of 64 sequences (one unroll per environment) and 1,000,000 env
 steps (Playground: 60M). The networks are brax's defaults: a policy of 4 x 32 and a value of
-5 x 256 (swish, lecun_uniform), separate, or with ``--shared`` one trunk of 4 x 64 for both (about
-the pair's parameter count, without the value's 5 x 256). The policy is brax's tanh-squashed
+5 x 256 (swish, lecun_uniform), separate, or with ``--shared`` one trunk of 5 x 256 under both heads:
+the value network's body shared with the policy, which matches the pair's parameter count to within
+the policy's small 4 x 32 body. The policy is brax's tanh-squashed
 Gaussian (``TanhGaussianHead``). Physics: MJX's JAX implementation, cached resets (as Playground's
 ``wrap_for_brax_training``).
 
@@ -68,7 +69,7 @@ def make_brax_style_trainer(env, settings: dict, shared: bool = False, progress:
     names) and brax's default networks."""
     spaces = (env.observation_space, env.action_space)
     if shared:
-        model = shared_model(*spaces, mlp((64,) * 4), {"policy": TanhGaussianHead(), "value": DeterministicHead()})
+        model = shared_model(*spaces, mlp((256,) * 5), {"policy": TanhGaussianHead(), "value": DeterministicHead()})
         models = {"policy": model, "value": model}
     else:
         models = {
@@ -82,11 +83,13 @@ def make_brax_style_trainer(env, settings: dict, shared: bool = False, progress:
         mini_batches=settings["num_minibatches"],
         discount_factor=settings["discounting"],
         learning_rate=settings["learning_rate"],
-        entropy_loss_scale=settings["entropy_cost"],
+        # skrl averages the entropy over action dimensions, brax sums it over them
+        entropy_loss_scale=settings["entropy_cost"] * env.action_space.shape[0],
         ratio_clip=settings.get("clipping_epsilon", 0.3),
         clip_predicted_values=False,
         value_loss_scale=0.25,  # brax: 0.5 * vf_loss_coefficient (0.5) * mean squared error
         grad_norm_clip=0,  # brax's max_grad_norm: None
+        time_limit_bootstrap=True,  # brax masks the TD error at a time limit instead of ending the return there
         rewards_shaper=lambda rewards, *_: rewards * settings["reward_scaling"],
         state_preprocessor=RunningStandardScaler,
         state_preprocessor_kwargs={"size": env.observation_space},
@@ -98,6 +101,13 @@ def make_brax_style_trainer(env, settings: dict, shared: bool = False, progress:
     timesteps = max(1, settings["num_timesteps"] // per_update) * settings["unroll_length"]
     trainer_cfg = {"timesteps": timesteps, "num_envs": settings["num_envs"], "disable_progressbar": not progress}
     return CompiledTrainer(env, agent, cfg=trainer_cfg)
+
+
+def parameter_count(trainer: CompiledTrainer) -> int:
+    """The number of parameters of the trainer's models (a model under two roles counted once)."""
+    models = {id(model): model for model in trainer.agents.models.values()}.values()
+    shapes = [jax.eval_shape(model.init, jax.random.key(0)) for model in models]
+    return sum(int(np.prod(leaf.shape)) for leaf in jax.tree.leaves(shapes))
 
 
 def train_and_evaluate(trainer: CompiledTrainer, episode_length: int, seed: int) -> tuple[float, float]:
@@ -125,6 +135,7 @@ def main() -> None:
     settings = playground_settings(args.task, args.env_steps)
     trainer = make_trainer(args.task, settings, shared=args.shared, progress=False)
     steps_per_second, greedy = train_and_evaluate(trainer, settings["episode_length"], args.seed)
+    print(f"{args.task}: {parameter_count(trainer):,} parameters ({'shared trunk' if args.shared else 'separate'})")
     print(f"{args.task}: {steps_per_second:,.0f} env steps/s (compiled run, compilation apart)")
     print(f"{args.task}: greedy return {greedy:.1f} (16 episodes of {settings['episode_length']} steps)")
 

@@ -167,6 +167,7 @@ class _OnPolicyCfg(AgentCfg):
     # not skrl keys (the README documents them): as in the 1.4 dicts
     mixed_precision: bool = False
     shuffle_minibatches: bool = True
+    recompute_advantages: bool = False
     role_learning_rate_scale: dict | None = None
     trunk_value_loss_scale: float | None = None
     sharing_diagnostics: bool = False

@@ -93,6 +93,7 @@ class OnPolicyAgent(Agent):
             time_limit_bootstrap=bool(cfg["time_limit_bootstrap"]),
             mixed_precision=bool(cfg["mixed_precision"]),
             shuffle_minibatches=bool(cfg["shuffle_minibatches"]),
+            recompute_advantages=bool(cfg["recompute_advantages"]),
             privileged_size=self.privileged_size,
             privileged_preprocessor=_instantiate(
                 cfg.get("privileged_preprocessor"), cfg.get("privileged_preprocessor_kwargs") or {}
@@ -103,7 +104,20 @@ class OnPolicyAgent(Agent):
         self.actor_critic = ActorCritic(self.policy, self.value, compute_dtype, extra_inputs)
         self.shared = self.actor_critic.shared
         self._check_recurrence()
+        self._check_recomputed_advantages()
         self.config = dataclasses.replace(self.config, **self._sharing_settings(cfg))
+
+    def _check_recomputed_advantages(self) -> None:
+        if not self.config.recompute_advantages:
+            return
+        name = type(self).__name__
+        if self.actor_critic.recurrent_names:
+            raise ValueError(f"{name}: recompute_advantages (brax's PPO estimate) takes feed-forward models only")
+        if self.config.value_preprocessor is not None:
+            raise ValueError(
+                f"{name}: recompute_advantages reads the value model's raw values: it cannot be combined with a "
+                "value_preprocessor (set one of them to None / False)"
+            )
 
     def _check_recurrence(self) -> None:
         name = type(self).__name__
@@ -200,6 +214,11 @@ class OnPolicyAgent(Agent):
             raise ValueError(
                 f"{name}: a rollout of {self.config.rollouts} steps x {num_envs} environments holds {sequences} sequences "
                 f"of {length} steps, which do not divide into mini_batches={self.config.mini_batches}"
+            )
+        if self.config.recompute_advantages and num_envs % self.config.mini_batches:
+            raise ValueError(
+                f"{name}: with recompute_advantages a minibatch is whole environment rollouts, but {num_envs} "
+                f"environments do not divide into mini_batches={self.config.mini_batches}"
             )
         if self.memory is not None and self.memory.memory_size != self.config.rollouts:
             raise ValueError(

@@ -86,11 +86,25 @@ class Step(NamedTuple):
     rnn: Any = None  # recurrent models: the hidden states after this step, {model key: [...]}
 
 
+class AdvantageInputs(NamedTuple):
+    """What ``recompute_advantages`` reads of each environment's rollout (one sequence of ``T``
+    steps): ``rewards`` (as shaped), ``terminated``, ``truncated`` ``(S, T, 1)`` and ``next_states``
+    ``(S, observation_size)``, the state after its last step."""
+
+    rewards: jax.Array
+    terminated: jax.Array
+    truncated: jax.Array
+    next_states: jax.Array
+
+
 class Minibatch(NamedTuple):
     """Rows of a rollout (``(B, ...)``). For recurrent models the rows are ``B / L`` whole
     sequences of ``L`` steps one after another, ``dones`` (``terminated | truncated``, ``(B, 1)``)
     marks the episode ends inside them and ``rnn`` holds each sequence's hidden states at its
-    first step (``{model key: [(num_layers, B / L, hidden_size), ...]}``)."""
+    first step (``{model key: [(num_layers, B / L, hidden_size), ...]}``). With
+    ``recompute_advantages`` the rows are ``B / T`` whole rollouts of ``T`` steps and ``gae`` holds
+    what the returns and advantages are recomputed from (``returns`` and ``advantages`` are then
+    placeholders)."""
 
     states: jax.Array
     actions: jax.Array
@@ -100,6 +114,7 @@ class Minibatch(NamedTuple):
     advantages: jax.Array
     dones: jax.Array | None = None
     rnn: Any = None
+    gae: AdvantageInputs | None = None
 
 
 class Evaluation(NamedTuple):
@@ -138,6 +153,9 @@ class OnPolicyConfig:
     time_limit_bootstrap: bool = False
     mixed_precision: bool = False
     shuffle_minibatches: bool = True
+    # brax's PPO: GAE recomputed at every minibatch (whole environment rollouts) from the current
+    # value model, truncated steps masked, advantages standardised per minibatch
+    recompute_advantages: bool = False
     learning_rate_scales: tuple[tuple[str, float], ...] = ()
     trunk_value_weight: float | None = None
     sharing_diagnostics: bool = False
@@ -212,6 +230,14 @@ class ActorCritic:
         if not self.shared:
             params["value"] = self.value.init(value_key, inputs)
         return params
+
+    def values(self, params: dict, inputs: dict, key: jax.Array) -> jax.Array:
+        """The value model's values ``(B, 1)`` of ``inputs`` (feed-forward models), the policy not run."""
+        name = "policy" if self.shared else "value"
+        value = self.value.joint_act(
+            {**inputs, "key": key}, ("value",), params=params[name], key=None, compute_dtype=self.compute_dtype
+        )["value"]
+        return act_triple(value)[0]
 
     def evaluate(self, params: dict, inputs: dict, key: jax.Array, with_entropy: bool, rnn: Any = None) -> tuple:
         """``((actions, log_prob, outputs), values, entropy, next_rnn)`` through each model's own
@@ -416,6 +442,76 @@ def compute_gae(
     return returns, (advantages - advantages.mean()) / (advantages.std(ddof=1) + 1e-8)
 
 
+def masked_gae(
+    rewards: jax.Array,
+    values: jax.Array,
+    next_values: jax.Array,
+    terminated: jax.Array,
+    truncated: jax.Array,
+    discount_factor: float,
+    lambda_coefficient: float,
+) -> tuple[jax.Array, jax.Array]:
+    """brax's PPO estimate: ``(value targets, advantages)``, both ``(T, S, 1)``, not standardised.
+
+    ``rewards``, ``values``, ``terminated``, ``truncated`` ``(T, S, 1)``; ``next_values`` ``(S, 1)``
+    follows the last step. A truncated step (a time limit) is masked out: its TD error and
+    advantage are 0 and the trace stops there, so the return is neither cut to 0 nor
+    bootstrapped from the next episode's first state. The targets are the lambda-returns; an
+    advantage is ``r + discount * target' - value`` with the next step's target.
+    """
+    kept = 1.0 - truncated.astype(values.dtype)
+    alive = 1.0 - (terminated.astype(bool) & ~truncated.astype(bool)).astype(values.dtype)
+    following = jnp.concatenate([values[1:], next_values[None]], axis=0)
+    deltas = (rewards + discount_factor * alive * following - values) * kept
+
+    def backward(trace, step):
+        delta, alive, kept = step
+        trace = delta + discount_factor * alive * kept * lambda_coefficient * trace
+        return trace, trace
+
+    _, differences = jax.lax.scan(backward, jnp.zeros_like(next_values), (deltas, alive, kept), reverse=True)
+    targets = differences + values
+    following_targets = jnp.concatenate([targets[1:], next_values[None]], axis=0)
+    advantages = (rewards + discount_factor * alive * following_targets - values) * kept
+    return targets, advantages
+
+
+def recomputed_advantages(
+    models: ActorCritic,
+    config: OnPolicyConfig,
+    params: dict,
+    scaler_state: Any,
+    minibatch: Minibatch,
+    values: jax.Array,
+    key: jax.Array,
+) -> Minibatch:
+    """``minibatch`` with its returns and advantages recomputed by ``masked_gae`` from ``values``
+    ``(S * T, 1)``, the current value model's on its rows, and the values of each rollout's
+    ``next_states``; the advantages standardised over the minibatch (brax's PPO). No gradient
+    flows through either."""
+    gae = minibatch.gae
+    sequences, steps = gae.rewards.shape[:2]
+    next_states = _standardize_observations(config, scaler_state, gae.next_states)
+    next_values = models.values(params, _model_inputs(config, next_states), key)
+
+    def time_major(x: jax.Array) -> jax.Array:
+        return jnp.swapaxes(x.reshape(sequences, steps, -1), 0, 1)
+
+    targets, advantages = masked_gae(
+        time_major(gae.rewards),
+        time_major(values),
+        next_values,
+        time_major(gae.terminated),
+        time_major(gae.truncated),
+        config.discount_factor,
+        config.lambda_,
+    )
+    rows = lambda x: jax.lax.stop_gradient(jnp.swapaxes(x, 0, 1).reshape(sequences * steps, -1))  # noqa: E731
+    advantages = rows(advantages)
+    advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+    return minibatch._replace(returns=rows(targets), advantages=advantages)
+
+
 def gae_samples(
     models: ActorCritic, config: OnPolicyConfig, learner: OnPolicyLearner, rollout: Rollout, key: jax.Array
 ) -> tuple[OnPolicyLearner, Minibatch]:
@@ -461,11 +557,27 @@ def sampling_units(samples: Minibatch, rollout: Rollout, sequence_length: int) -
     return units._replace(rnn=jax.tree.map(first_steps, rollout.rnn))
 
 
+def rollout_units(samples: Minibatch, rollout: Rollout) -> Minibatch:
+    """``recompute_advantages``' units: each environment's whole rollout, ``(N, T, size)``, with the
+    ``AdvantageInputs`` the advantages are recomputed from."""
+    per_environment = lambda x: jnp.swapaxes(x, 0, 1)  # noqa: E731
+    gae = AdvantageInputs(
+        per_environment(rollout.rewards),
+        per_environment(rollout.terminated),
+        per_environment(rollout.truncated),
+        rollout.next_states,
+    )
+    return jax.tree.map(per_environment, samples)._replace(gae=gae)
+
+
 def split_minibatches(units: Minibatch, order: jax.Array, mini_batches: int) -> Minibatch:
     """``units[order]`` as ``mini_batches`` minibatches (a leading axis): rows ``(B, size)``, and for
     sequences the hidden states laid out as ``inputs["rnn"]`` wants them, ``(num_layers, B / L, hidden)``."""
     per = order.shape[0] // mini_batches
     selected = jax.tree.map(lambda x: x[order].reshape(mini_batches, per, *x.shape[1:]), units)
+    if units.gae is not None:  # whole rollouts: rows (mini_batches, per * T, size), gae kept per rollout
+        rows = jax.tree.map(lambda x: x.reshape(mini_batches, -1, x.shape[-1]), selected._replace(gae=None))
+        return rows._replace(gae=selected.gae)
     if units.rnn is None:
         return selected
     rows = jax.tree.map(
@@ -505,6 +617,8 @@ def make_gradients(models: ActorCritic, config: OnPolicyConfig, loss_function: L
         sequences = {} if minibatch.dones is None else {"terminated": minibatch.dones}
         inputs = _model_inputs(config, states, taken_actions=minibatch.actions, **sequences)
         (_, log_prob, outputs), values, entropy, _ = models.evaluate(params, inputs, key, with_entropy, minibatch.rnn)
+        if minibatch.gae is not None:
+            minibatch = recomputed_advantages(models, config, params, scaler_state, minibatch, values, key)
         stddev = outputs.get("stddev", jnp.full((1,), jnp.nan))
         evaluation = Evaluation(log_prob, entropy, values, stddev)
         total, aux = loss_function(evaluation, minibatch, config)
@@ -677,7 +791,10 @@ def update_learner(
     """
     last_key, epochs_key = jax.random.split(key)
     learner, samples = gae_samples(models, config, learner, rollout, last_key)
-    units = sampling_units(samples, rollout, models.sequence_length if models.recurrent_names else 0)
+    if config.recompute_advantages:
+        units = rollout_units(samples, rollout)
+    else:
+        units = sampling_units(samples, rollout, models.sequence_length if models.recurrent_names else 0)
     (learner, nan_at), history = jax.lax.scan(
         functools.partial(epoch_step, models, config, loss_function, units),
         (learner, -jnp.ones((), jnp.int32)),
