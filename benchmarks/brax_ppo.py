@@ -5,7 +5,8 @@ brax's settings for its small locomotion tasks (issue 23's protocol): 128 enviro
 lr 3e-4, entropy 1e-2, clip 0.3, reward scaling 10, observation normalisation; brax's default
 networks (policy 4 x 32, value 5 x 256, swish, lecun_uniform) and its tanh-squashed Normal on both
 sides (ours: ``TanhGaussianHead``, built by ``examples/playground_ppo.py``'s
-``make_brax_style_trainer``); episodes of 1,000 steps with cached resets (brax's
+``make_brax_style_trainer``, with brax's advantage estimate, ``recompute_advantages``, and its
+entropy weight per action dimension); episodes of 1,000 steps with cached resets (brax's
 ``AutoResetWrapper``; ours ``BraxWrapper(reset="cached")``); the ``spring`` backend.
 
 Timing excludes compilation and evaluation: brax's own ``training/sps`` of its last epoch; ours the
@@ -14,12 +15,14 @@ actions through ``BraxWrapper`` (``playground_physics.wrapped_floor``). Greedy r
 deterministic evaluation (128 episodes), ours ``make_evaluate`` (16 episodes of 1,000 steps).
 
 Run: python benchmarks/brax_ppo.py [--envs inverted_pendulum hopper ant] [--env-steps 1003520] [--seeds 3]
-Writes benchmarks/results/brax_ppo_<environment>.json as each environment finishes.
+Writes benchmarks/results/brax_ppo_<environment>.json as each environment finishes, then prints the
+table of the environments named; ``--table`` prints it from those files without running anything.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 from pathlib import Path
@@ -28,7 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _examples import load_example  # noqa: E402
-from _results import write_results  # noqa: E402
+from _results import RESULTS, write_results  # noqa: E402
 from playground_physics import timed, wrapped_floor  # noqa: E402
 from playground_ppo import train_with_brax  # noqa: E402
 
@@ -74,44 +77,63 @@ def run_ours(name: str, settings: dict, seed: int) -> tuple[float, float]:
     return playground_ppo.train_and_evaluate(trainer, settings["episode_length"], seed)
 
 
-def main() -> None:
-    from brax import envs
+def table(results: dict[str, dict]) -> list[str]:
+    """The table of ``{environment: its results record}`` (``brax_ppo_<environment>.json``): median
+    env steps/s over the seeds, greedy returns' mean and worst."""
+    lines = [
+        "| environment | env steps x seeds | physics floor | brax ppo.train | ours | ours / brax | ours / floor "
+        "| greedy return, brax: mean [worst] | ours: mean [worst] |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, result in results.items():
+        runs = [result["runs"][system] for system in ("brax ppo.train", "skrl_jax PPO")]
+        brax, ours = (statistics.median(row[0] for row in rows) for rows in runs)
+        returns = [[row[1] for row in rows] for rows in runs]
+        lines.append(
+            f"| {name} | {result['settings']['num_timesteps']:,} x {len(returns[0])} | {result['floor']:,.0f} | "
+            f"{brax:,.0f} | {ours:,.0f} | {ours / brax:.2f}x | {ours / result['floor']:.2f}x | "
+            f"{np.mean(returns[0]):.1f} [{min(returns[0]):.1f}] | {np.mean(returns[1]):.1f} [{min(returns[1]):.1f}] |"
+        )
+    return lines
 
+
+def read_results(names: list[str]) -> dict[str, dict]:
+    return {name: json.loads((RESULTS / f"brax_ppo_{name}.json").read_text()) for name in names}
+
+
+def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--envs", nargs="+", default=["inverted_pendulum"])
     parser.add_argument("--env-steps", type=int, default=1_003_520)
     parser.add_argument("--seeds", type=int, default=3)
-    args = parser.parse_args()
-    settings = brax_settings(args.env_steps)
-    results = {}
-    for name in args.envs:
-        floor_env = BraxWrapper(envs.get_environment(name, backend=BACKEND), episode_length=1000, reset="cached")
-        floor, _ = timed(*wrapped_floor(floor_env, settings["num_envs"], 200), settings["num_envs"], 200)
-        print(f"{name}: physics floor {floor:,.0f} env steps/s", flush=True)
-        rows = {"brax ppo.train": [], "skrl_jax PPO": []}
-        for seed in range(args.seeds):  # interleaved, one job at a time
-            for system, run in (("brax ppo.train", run_brax), ("skrl_jax PPO", run_ours)):
-                rows[system].append(run(name, settings, seed))
-                print(
-                    f"{name} seed {seed} {system}: {rows[system][-1][0]:,.0f} env steps/s, greedy return "
-                    f"{rows[system][-1][1]:.1f}",
-                    flush=True,
-                )
-        results[name] = {"floor": floor, "runs": rows}
-        write_results(f"brax_ppo_{name}", {"settings": settings, "backend": BACKEND, **results[name]})
-    print(f"\n{args.env_steps:,} env steps, {args.seeds} seeds, {BACKEND} backend (median env steps/s)\n")
-    print(
-        "| environment | physics floor | brax ppo.train | ours | ours / brax | ours / floor | greedy return brax, ours: mean [worst] |"
+    parser.add_argument(
+        "--table", action="store_true", help="print the table of the results files of --envs; run nothing"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- |")
-    for name, result in results.items():
-        brax, ours = (statistics.median(row[0] for row in result["runs"][system]) for system in result["runs"])
-        returns = [[row[1] for row in result["runs"][system]] for system in result["runs"]]
-        print(
-            f"| {name} | {result['floor']:,.0f} | {brax:,.0f} | {ours:,.0f} | {ours / brax:.2f}x | "
-            f"{ours / result['floor']:.2f}x | {np.mean(returns[0]):.1f} [{min(returns[0]):.1f}], "
-            f"{np.mean(returns[1]):.1f} [{min(returns[1]):.1f}] |"
-        )
+    args = parser.parse_args()
+    if not args.table:
+        for name in args.envs:
+            run_environment(name, brax_settings(args.env_steps), args.seeds)
+    print(f"\n{BACKEND} backend, median env steps/s over the seeds\n")
+    print("\n".join(table(read_results(args.envs))))
+
+
+def run_environment(name: str, settings: dict, seeds: int) -> None:
+    """Seeds interleaved, one job at a time; writes ``brax_ppo_<name>.json``."""
+    from brax import envs
+
+    floor_env = BraxWrapper(envs.get_environment(name, backend=BACKEND), episode_length=1000, reset="cached")
+    floor, _ = timed(*wrapped_floor(floor_env, settings["num_envs"], 200), settings["num_envs"], 200)
+    print(f"{name}: physics floor {floor:,.0f} env steps/s", flush=True)
+    rows = {"brax ppo.train": [], "skrl_jax PPO": []}
+    for seed in range(seeds):
+        for system, run in (("brax ppo.train", run_brax), ("skrl_jax PPO", run_ours)):
+            rows[system].append(run(name, settings, seed))
+            print(
+                f"{name} seed {seed} {system}: {rows[system][-1][0]:,.0f} env steps/s, greedy return "
+                f"{rows[system][-1][1]:.1f}",
+                flush=True,
+            )
+    write_results(f"brax_ppo_{name}", {"settings": settings, "backend": BACKEND, "floor": floor, "runs": rows})
 
 
 if __name__ == "__main__":

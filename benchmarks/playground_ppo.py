@@ -10,10 +10,11 @@ entropy 1e-2, clip 0.3, reward scaling 10, observation normalisation), cut to th
 value 5 x 256, swish, lecun_uniform; a tanh-squashed Normal whose scale (softplus + 0.001) comes
 from the policy network (ours: ``TanhGaussianHead``). Ours also runs with one shared trunk of
 5 x 256 under both heads (``--shared`` of the example), whose parameter count matches the separate
-pair's to about 1% (both printed). Differences left: brax recomputes GAE per minibatch with the
-current value network and standardises advantages per minibatch, and stores the pre-tanh action;
-ours computes GAE once per update (skrl's) and reads the pre-tanh action back from the stored one
-(``TanhGaussianMixin``).
+pair's to about 1% (both printed). Ours takes brax's advantage estimate (``recompute_advantages``:
+GAE at every minibatch from the current value model, time-limit steps masked) and brax's entropy
+weight (skrl averages the entropy over action dimensions, brax sums it: ``entropy_loss_scale`` is
+``entropy_cost`` times the action size). The difference left: brax stores the pre-tanh action, ours
+reads it back from the stored action (``TanhGaussianMixin``).
 
 Timing excludes compilation and evaluation on both sides: brax's own ``training/sps`` of its
 last training epoch (after the first, compiling one); ours, the compiled run timed on its own.

@@ -8,7 +8,7 @@ steps (Playground: 60M). The networks are brax's defaults: a policy of 4 x 32 an
 5 x 256 (swish, lecun_uniform), separate, or with ``--shared`` one trunk of 5 x 256 under both heads:
 the value network's body shared with the policy, which matches the pair's parameter count to within
 the policy's small 4 x 32 body. The policy is brax's tanh-squashed
-Gaussian (``TanhGaussianHead``). Physics: MJX's JAX implementation, cached resets (as Playground's
+Gaussian (``TanhGaussianHead``), the advantages brax's estimate (``recompute_advantages``). Physics: MJX's JAX implementation, cached resets (as Playground's
 ``wrap_for_brax_training``).
 
 Prints the env steps/s of the compiled run (compilation timed apart) and, last, the greedy
@@ -89,7 +89,7 @@ def make_brax_style_trainer(env, settings: dict, shared: bool = False, progress:
         clip_predicted_values=False,
         value_loss_scale=0.25,  # brax: 0.5 * vf_loss_coefficient (0.5) * mean squared error
         grad_norm_clip=0,  # brax's max_grad_norm: None
-        time_limit_bootstrap=True,  # brax masks the TD error at a time limit instead of ending the return there
+        recompute_advantages=True,  # brax's estimate: GAE per minibatch from the current values, time limits masked
         rewards_shaper=lambda rewards, *_: rewards * settings["reward_scaling"],
         state_preprocessor=RunningStandardScaler,
         state_preprocessor_kwargs={"size": env.observation_space},
