@@ -24,13 +24,15 @@ Greedy return: brax's last evaluation (``eval/episode_reward``), ours ``make_eva
 brax 0.14.2's ``ppo.train`` calls ``jax.device_put_replicated``, which jax 0.10 removed: the
 script puts a one-device replacement in its place (``replicate_on_devices``), the only shim.
 
-Run: python benchmarks/playground_ppo.py [--task CartpoleBalance] [--env-steps 1000000] [--seeds 3]
-Writes benchmarks/results/playground_ppo_<task>.json.
+Run: python benchmarks/playground_ppo.py [--task CartpoleBalance CheetahRun] [--env-steps 1000000] [--seeds 3]
+Writes benchmarks/results/playground_ppo_<task>.json per task, then prints the table of the tasks
+named; ``--table`` prints it from those files without running anything.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 from pathlib import Path
@@ -40,7 +42,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _examples import load_example  # noqa: E402
-from _results import write_results  # noqa: E402
+from _results import RESULTS, write_results  # noqa: E402
 from playground_physics import timed, wrapped_floor  # noqa: E402
 
 from skrl_jax.envs import load_playground_env  # noqa: E402
@@ -87,67 +89,92 @@ def run_ours(task: str, settings: dict, seed: int, shared: bool) -> tuple[float,
     return playground_ppo.train_and_evaluate(trainer, settings["episode_length"], seed)
 
 
+SYSTEMS = ("brax ppo.train", "skrl_jax PPO, separate", "skrl_jax PPO, shared trunk")
+
+
+def table(results: dict[str, dict]) -> list[str]:
+    """The table of ``{task: its results record}`` (``playground_ppo_<task>.json``): median env
+    steps/s over the seeds, greedy returns' mean and worst, parameter counts."""
+    lines = [
+        "| task | env steps x seeds | system | parameters | env steps/s | vs brax ppo.train | greedy return: mean [worst] |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for task, result in results.items():
+        speed = {name: statistics.median(row[0] for row in result["runs"][name]) for name in SYSTEMS}
+        brax, budget = speed["brax ppo.train"], result["settings"]["num_timesteps"]
+        seeds = len(result["runs"]["brax ppo.train"])
+        lines.append(
+            f"| {task} | {budget:,} x {seeds} | physics floor (random actions) | - | {result['floor']:,.0f} | "
+            f"{result['floor'] / brax:.2f}x | - |"
+        )
+        for name in SYSTEMS:
+            returns = [row[1] for row in result["runs"][name]]
+            count = f"{result['parameters'][name]:,}" if name in result["parameters"] else "as separate"
+            lines.append(
+                f"| {task} | {budget:,} x {seeds} | {name} | {count} | {speed[name]:,.0f} | {speed[name] / brax:.2f}x | "
+                f"{np.mean(returns):.1f} [{min(returns):.1f}] |"
+            )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--task", default="CartpoleBalance")
+    parser.add_argument("--task", nargs="+", default=["CartpoleBalance"])
     parser.add_argument("--env-steps", type=int, default=1_000_000)
     parser.add_argument("--num-envs", type=int, default=playground_ppo.NUM_ENVS)
     parser.add_argument("--batch-size", type=int, default=playground_ppo.BATCH_SIZE)
     parser.add_argument("--minibatches", type=int, default=playground_ppo.MINIBATCHES)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument(
+        "--table", action="store_true", help="print the table of the results files of --task; run nothing"
+    )
     args = parser.parse_args()
-    settings = playground_ppo.playground_settings(
-        args.task, args.env_steps, args.num_envs, args.batch_size, args.minibatches
+    for task in [] if args.table else args.task:
+        settings = playground_ppo.playground_settings(
+            task, args.env_steps, args.num_envs, args.batch_size, args.minibatches
+        )
+        run_task(task, settings, args.seeds)
+    print("\nmedian env steps/s over the seeds\n")
+    print(
+        "\n".join(
+            table({task: json.loads((RESULTS / f"playground_ppo_{task}.json").read_text()) for task in args.task})
+        )
     )
-    settings["deterministic_eval"] = True  # brax's evaluation, greedy as ours
-    floor, _ = timed(
-        *wrapped_floor(load_playground_env(args.task, reset="cached"), args.num_envs, 200), args.num_envs, 200
-    )
-    print(f"physics floor ({args.num_envs} envs, cached resets): {floor:,.0f} env steps/s", flush=True)
+
+
+def run_task(task: str, settings: dict, seeds: int) -> None:
+    """Each system once per seed, interleaved, one job at a time; writes ``playground_ppo_<task>.json``."""
+    settings = dict(settings, deterministic_eval=True)  # brax's evaluation, greedy as ours
+    num_envs = settings["num_envs"]
+    floor, _ = timed(*wrapped_floor(load_playground_env(task, reset="cached"), num_envs, 200), num_envs, 200)
+    print(f"{task}: physics floor ({num_envs} envs, cached resets): {floor:,.0f} env steps/s", flush=True)
     systems = {
-        "brax ppo.train": lambda seed: run_brax(args.task, settings, seed),
-        "skrl_jax PPO, separate": lambda seed: run_ours(args.task, settings, seed, shared=False),
-        "skrl_jax PPO, shared trunk": lambda seed: run_ours(args.task, settings, seed, shared=True),
+        "brax ppo.train": lambda seed: run_brax(task, settings, seed),
+        "skrl_jax PPO, separate": lambda seed: run_ours(task, settings, seed, shared=False),
+        "skrl_jax PPO, shared trunk": lambda seed: run_ours(task, settings, seed, shared=True),
     }
     parameters = {
-        name: playground_ppo.parameter_count(playground_ppo.make_trainer(args.task, settings, shared, False))
+        name: playground_ppo.parameter_count(playground_ppo.make_trainer(task, settings, shared, False))
         for name, shared in (("skrl_jax PPO, separate", False), ("skrl_jax PPO, shared trunk", True))
     }
     print(f"parameters: {parameters}", flush=True)
     rows = {name: [] for name in systems}
-    for seed in range(args.seeds):  # interleaved, one job at a time: each system once per seed
+    for seed in range(seeds):
         for name, run in systems.items():
             rows[name].append(run(seed))
             print(
-                f"seed {seed} {name}: {rows[name][-1][0]:,.0f} env steps/s, greedy return {rows[name][-1][1]:.1f}",
+                f"{task} seed {seed} {name}: {rows[name][-1][0]:,.0f} env steps/s, greedy return "
+                f"{rows[name][-1][1]:.1f}",
                 flush=True,
             )
-    speed = {name: statistics.median(row[0] for row in rows[name]) for name in systems}
-    brax = speed["brax ppo.train"]
-    print(
-        f"\n{args.task}, {args.env_steps:,} env steps, {args.num_envs} envs, {args.seeds} seeds (median env steps/s)\n"
-    )
-    print(
-        "| system | parameters | env steps/s | vs brax ppo.train | greedy return mean [worst] |\n"
-        "| --- | --- | --- | --- | --- |"
-    )
-    print(f"| physics floor (random actions) | - | {floor:,.0f} | {floor / brax:.2f}x | - |")
-    for name in systems:
-        returns = [row[1] for row in rows[name]]
-        count = f"{parameters[name]:,}" if name in parameters else "as separate"
-        print(
-            f"| {name} | {count} | {speed[name]:,.0f} | {speed[name] / brax:.2f}x | "
-            f"{np.mean(returns):.1f} [{min(returns):.1f}] |"
-        )
     write_results(
-        f"playground_ppo_{args.task}",
+        f"playground_ppo_{task}",
         {
-            "task": args.task,
+            "task": task,
             "parameters": parameters,
             "settings": {k: v for k, v in settings.items() if isinstance(v, (int, float, str, bool))},
             "floor": floor,
             "runs": rows,
-            "median_env_steps_per_second": speed,
         },
     )
 

@@ -87,6 +87,21 @@ def test_load_playground_env_refuses_unknown_tasks_and_tasks_whose_assets_are_mi
         load_playground_env("CartpoleBalance", episode_length=0)
 
 
+def test_off_the_cpu_load_playground_env_leaves_the_physics_to_playground(cartpole, monkeypatch):
+    from mujoco_playground import registry
+
+    asked = []
+    monkeypatch.setattr(
+        registry, "load", lambda task, config_overrides=None: asked.append(config_overrides) or cartpole
+    )
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    load_playground_env("CartpoleBalance")
+    load_playground_env("CartpoleBalance", impl="jax")
+    monkeypatch.setattr(jax, "default_backend", lambda: "cpu")
+    load_playground_env("CartpoleBalance", config_overrides={"ctrl_dt": 0.01})
+    assert asked == [{}, {"impl": "jax"}, {"impl": "jax", "ctrl_dt": 0.01}]
+
+
 def test_playground_training_wrappers_and_the_host_trainer_are_refused_with_what_to_use(cartpole):
     with pytest.raises(TypeError, match=r"wrap_for_brax_training.*pass the environment registry.load\(task\) returns"):
         PlaygroundWrapper(wrapper.wrap_for_brax_training(cartpole, episode_length=10))

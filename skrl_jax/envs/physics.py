@@ -199,8 +199,9 @@ def load_playground_env(
     config_overrides: dict | None = None,
 ) -> PlaygroundWrapper:
     """``mujoco_playground.registry.load(task)`` with the physics implementation ``impl``
-    (``"jax"``: MJX written in JAX, the default here; ``"warp"``: MuJoCo Warp, Playground's own
-    default; see the README for the measured choice), wrapped for the ``CompiledTrainer``.
+    (``"jax"``: MJX written in JAX, the default on CPU; ``"warp"``: MuJoCo Warp, built for NVIDIA
+    GPUs and Playground's own default, which ``impl=None`` leaves to Playground when JAX's default
+    backend is not the CPU; see the README for the measured choice), wrapped for the ``CompiledTrainer``.
 
     Tasks whose robots come from MuJoCo Menagerie (locomotion, manipulation) are refused with
     what to install when Menagerie is not there: this function downloads nothing.
@@ -224,6 +225,9 @@ def load_playground_env(
             f"git -C {mjx_env.MENAGERIE_PATH} checkout {mjx_env.MENAGERIE_COMMIT_SHA}. The DM Control suite tasks "
             "need nothing more: " + ", ".join(dm_control_suite.ALL_ENVS)
         )
-    overrides = {"impl": impl or CPU_PHYSICS, **(config_overrides or {})}
+    if impl is None and jax.default_backend() != "cpu":
+        overrides = dict(config_overrides or {})  # on an accelerator, Playground's own default
+    else:
+        overrides = {"impl": impl or CPU_PHYSICS, **(config_overrides or {})}
     env = registry.load(task, config_overrides=overrides)
     return PlaygroundWrapper(env, episode_length=episode_length, action_repeat=action_repeat, reset=reset)
