@@ -2,12 +2,28 @@
 
 import json
 import platform
+import subprocess
 import time
 from pathlib import Path
 
 import jax
 
 RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def code_version() -> str:
+    """The commit the figures come from, ``+changes`` when the working tree differs from it."""
+    root = RESULTS.parent.parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True)
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True
+        )
+    except OSError:
+        return "unknown (no git)"
+    if commit.returncode:
+        return "unknown (not a git checkout)"
+    return commit.stdout.strip() + ("+changes" if changed.stdout.strip() else "")
 
 
 def write_results(name: str, figures: dict) -> Path:
@@ -18,6 +34,7 @@ def write_results(name: str, figures: dict) -> Path:
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
         "jax": jax.__version__,
+        "commit": code_version(),
         "devices": [str(d) for d in jax.devices()],
         **figures,
     }

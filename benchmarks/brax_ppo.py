@@ -82,8 +82,8 @@ def table(results: dict[str, dict]) -> list[str]:
     env steps/s over the seeds, greedy returns' mean and worst."""
     lines = [
         "| environment | env steps x seeds | physics floor | brax ppo.train | ours | ours / brax | ours / floor "
-        "| greedy return, brax: mean [worst] | ours: mean [worst] |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| greedy return, brax: mean [worst] | ours: mean [worst] | commit |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, result in results.items():
         runs = [result["runs"][system] for system in ("brax ppo.train", "skrl_jax PPO")]
@@ -92,7 +92,8 @@ def table(results: dict[str, dict]) -> list[str]:
         lines.append(
             f"| {name} | {result['settings']['num_timesteps']:,} x {len(returns[0])} | {result['floor']:,.0f} | "
             f"{brax:,.0f} | {ours:,.0f} | {ours / brax:.2f}x | {ours / result['floor']:.2f}x | "
-            f"{np.mean(returns[0]):.1f} [{min(returns[0]):.1f}] | {np.mean(returns[1]):.1f} [{min(returns[1]):.1f}] |"
+            f"{np.mean(returns[0]):.1f} [{min(returns[0]):.1f}] | {np.mean(returns[1]):.1f} [{min(returns[1]):.1f}] | "
+            f"{result.get('commit', 'unknown')} |"
         )
     return lines
 

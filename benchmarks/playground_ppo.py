@@ -96,8 +96,9 @@ def table(results: dict[str, dict]) -> list[str]:
     """The table of ``{task: its results record}`` (``playground_ppo_<task>.json``): median env
     steps/s over the seeds, greedy returns' mean and worst, parameter counts."""
     lines = [
-        "| task | env steps x seeds | system | parameters | env steps/s | vs brax ppo.train | greedy return: mean [worst] |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| task | env steps x seeds | system | parameters | env steps/s | vs brax ppo.train | greedy return: mean [worst] "
+        "| commit |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for task, result in results.items():
         speed = {name: statistics.median(row[0] for row in result["runs"][name]) for name in SYSTEMS}
@@ -105,14 +106,14 @@ def table(results: dict[str, dict]) -> list[str]:
         seeds = len(result["runs"]["brax ppo.train"])
         lines.append(
             f"| {task} | {budget:,} x {seeds} | physics floor (random actions) | - | {result['floor']:,.0f} | "
-            f"{result['floor'] / brax:.2f}x | - |"
+            f"{result['floor'] / brax:.2f}x | - | {result.get('commit', 'unknown')} |"
         )
         for name in SYSTEMS:
             returns = [row[1] for row in result["runs"][name]]
             count = f"{result['parameters'][name]:,}" if name in result["parameters"] else "as separate"
             lines.append(
                 f"| {task} | {budget:,} x {seeds} | {name} | {count} | {speed[name]:,.0f} | {speed[name] / brax:.2f}x | "
-                f"{np.mean(returns):.1f} [{min(returns):.1f}] |"
+                f"{np.mean(returns):.1f} [{min(returns):.1f}] | {result.get('commit', 'unknown')} |"
             )
     return lines
 

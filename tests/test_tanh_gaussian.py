@@ -142,3 +142,44 @@ def test_bad_settings_are_refused_with_what_was_expected():
         shared_model(observation_space, gym.spaces.Box(-1, 1, (2,)), None, {"policy": TanhGaussianHead(scale="log")})
     with pytest.raises(TypeError, match=r"Box"):
         shared_model(observation_space, gym.spaces.Discrete(3), None, {"policy": TanhGaussianHead()})
+
+
+def test_taken_samples_rescore_exactly_where_reading_the_action_back_cannot():
+    model = ReadsItsInputs()
+    params = model.init(jax.random.key(0))
+    states = jnp.tile(jnp.array([[12.0, -0.5, 0.0, 0.0]]), (256, 1))  # loc 12: tanh(u) rounds onto the bound
+    actions, log_prob, outputs = model.act({"states": states}, "policy", params=params, key=jax.random.key(1))
+    samples = outputs["samples"]
+    _, again, _ = model.act(
+        {"states": states, "taken_samples": samples}, "policy", params=params, key=jax.random.key(2)
+    )
+    np.testing.assert_array_equal(np.asarray(again), np.asarray(log_prob))
+    _, read_back, _ = model.act(
+        {"states": states, "taken_actions": actions}, "policy", params=params, key=jax.random.key(2)
+    )
+    assert np.max(np.abs(np.asarray(read_back) - np.asarray(log_prob))) > 1.0
+    with pytest.raises(ValueError, match=r"taken_samples for role 'policy' .* must have shape \(256, 2\)"):
+        model.act({"states": states, "taken_samples": samples[:, :1]}, "policy", params=params, key=jax.random.key(2))
+
+
+def test_ppo_records_the_samples_so_an_update_at_learning_rate_zero_sees_no_kl():
+    import gymnax
+
+    from skrl_jax.agents.ppo import PPO
+    from skrl_jax.envs import wrap_env
+    from skrl_jax.trainers import CompiledTrainer
+
+    env = wrap_env(gymnax.make("Pendulum-v1")[0])
+    saturating = nn.Dense(8, kernel_init=nn.initializers.constant(3.0))  # loc far beyond tanh's range
+    model = shared_model(
+        env.observation_space,
+        env.action_space,
+        saturating,
+        {"policy": TanhGaussianHead(), "value": DeterministicHead()},
+    )
+    agent = PPO(models={"policy": model, "value": model}, cfg={"rollouts": 16, "learning_rate": 0.0, "mini_batches": 2})
+    trainer = CompiledTrainer(env, agent, cfg={"timesteps": 32, "num_envs": 4, "disable_progressbar": True})
+    runner, metrics = trainer.train(jax.random.key(0))
+    recorded = np.asarray(runner.agent_state.memory.rollout.tensors["actions"])
+    assert np.abs(recorded).max() > 2.0  # samples, not actions in [-2, 2]
+    assert np.all(np.abs(np.asarray(metrics["kl_divergence"])) < 1e-6), metrics["kl_divergence"]

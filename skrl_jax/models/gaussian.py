@@ -105,18 +105,18 @@ def check_log_std(model: Any, mean: jax.Array, log_std: Any, mixin: str, role: s
 
 
 def check_continuous_taken_actions(
-    model: Any, inputs: dict, mean: jax.Array, mixin: str, role: str
+    model: Any, inputs: dict, mean: jax.Array, mixin: str, role: str, name: str = "taken_actions"
 ) -> jax.Array | None:
-    """``inputs["taken_actions"]`` of mean_actions' shape (or one that broadcasts to it with the same
-    last size), else None; a narrower array would broadcast into a log-probability of the wrong shape."""
-    taken_actions = inputs.get("taken_actions")
+    """``inputs[name]`` of mean_actions' shape (or one that broadcasts to it with the same last
+    size), else None; a narrower array would broadcast into a log-probability of the wrong shape."""
+    taken_actions = inputs.get(name)
     if taken_actions is None:
         return None
     taken_actions = jnp.asarray(taken_actions)
     shape = taken_actions.shape
     if not shape or shape[-1] != mean.shape[-1] or not _broadcasts_into(shape, mean.shape):
         raise ValueError(
-            f"{mixin}: taken_actions for role {role!r} of {type(model).__name__} must have shape {mean.shape} "
+            f"{mixin}: {name} for role {role!r} of {type(model).__name__} must have shape {mean.shape} "
             f"(batch x {mean.shape[-1]} actions for {model.action_space}), got {shape}"
         )
     return taken_actions

@@ -18,6 +18,10 @@ class Mixin:
     """
 
     needs_key = True
+    # True where the log-probability is of a sample the action is made from (tanh-squashed):
+    # act's outputs["samples"] hold it and inputs["taken_samples"] re-scores it exactly, so
+    # agents that re-score their actions record the samples instead
+    records_samples = False
 
     @staticmethod
     def _distribution(model: Any, spec: Any, output: Any, inputs: dict, role: str, key: jax.Array | None) -> tuple:

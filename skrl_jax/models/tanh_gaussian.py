@@ -8,10 +8,12 @@ log_std, outputs)``; ``scale="softplus"`` (brax's, the default) reads ``scale = 
 ``scale_input`` as a log standard deviation (clipped as a ``GaussianMixin`` clips it).
 
 The log-probability has the change of variables: ``log N(u; loc, scale) - log(half_range * (1 -
-tanh(u)**2))``, per dimension. The sampled action's is exact (``u`` is at hand). For
-``inputs["taken_actions"]`` (an update re-evaluating stored actions) ``u = atanh(y)`` with ``y``
-kept within ``1 - 1e-6`` of the bounds: an action that float32 rounded onto a bound is read as
-``|u| = 7.25``. brax stores ``u`` instead; the agents here store the action the environment took.
+tanh(u)**2))``, per dimension. The sampled action's is exact (``u`` is at hand, and ``act`` returns
+it as ``outputs["samples"]``). An update re-scores stored samples exactly with
+``inputs["taken_samples"]``: the on-policy agents record the samples, as brax does, rather than
+the actions (``Mixin.records_samples``). For ``inputs["taken_actions"]`` ``u = atanh(y)`` with
+``y`` kept within ``1 - 1e-6`` of the bounds: an action that float32 rounded onto a bound is read
+as ``|u| = 7.25``.
 
 The entropy has no closed form: as brax, it is estimated per dimension at a fresh sample
 ``u = loc + scale * eps`` (the Gaussian's entropy plus the log-Jacobian at ``u``), also when
@@ -30,7 +32,7 @@ import numpy as np
 from gymnasium import spaces
 
 from skrl_jax.models.distributions import check_reduction, normal_entropy, normal_log_prob, normal_sample, reduce_last
-from skrl_jax.models.gaussian import checked_gaussian_output, clip_log_std
+from skrl_jax.models.gaussian import check_continuous_taken_actions, checked_gaussian_output, clip_log_std
 from skrl_jax.models.mixin import Mixin, action_bounds, require_action_space
 
 SCALES = ("softplus", "exp")
@@ -56,6 +58,10 @@ def log_one_minus_tanh_squared(u: jax.Array) -> jax.Array:
 class TanhGaussianMixin(Mixin):
     """A tanh-squashed diagonal Gaussian over a bounded Box action space (brax's policy form).
 
+    ``act``'s outputs hold ``samples``, the pre-squash ``u`` the log-probability is of;
+    ``inputs["taken_samples"]`` re-scores such samples exactly (the on-policy agents record them),
+    ``inputs["taken_actions"]`` re-scores actions by reading ``u`` back from them.
+
     Args:
         scale: "softplus" (``scale = softplus(scale_input) + min_scale``, brax's) or "exp"
             (``scale_input`` is a log standard deviation).
@@ -64,6 +70,8 @@ class TanhGaussianMixin(Mixin):
         reduction: how the per-dimension log-probabilities are reduced: "mean", "sum", "prod" or "none".
         role: the role this distribution serves.
     """
+
+    records_samples = True
 
     def __init__(
         self,
@@ -119,10 +127,13 @@ class TanhGaussianMixin(Mixin):
             log_std = jnp.log(jax.nn.softplus(scale_input) + config.min_scale)
         else:
             log_std = clip_log_std(config, scale_input)
+        taken_samples = check_continuous_taken_actions(model, inputs, loc, "TanhGaussianMixin", role, "taken_samples")
         sample = normal_sample(key, loc, log_std)
         actions = config.center + config.half_range * jnp.tanh(sample)
         u = sample
-        if taken_actions is not None:
+        if taken_samples is not None:
+            u = taken_samples
+        elif taken_actions is not None:
             squashed = jnp.clip((taken_actions - config.center) / config.half_range, BOUND_MARGIN - 1, 1 - BOUND_MARGIN)
             u = jnp.arctanh(squashed)
         log_jacobian = jnp.log(config.half_range) + log_one_minus_tanh_squared(u)
@@ -132,7 +143,9 @@ class TanhGaussianMixin(Mixin):
         sample_log_jacobian = jnp.log(config.half_range) + log_one_minus_tanh_squared(sample)
         entropy = normal_entropy(log_std) + sample_log_jacobian
         mean_actions = config.center + config.half_range * jnp.tanh(loc)
-        outputs = dict(outputs, mean_actions=mean_actions, log_std=log_std, stddev=jnp.exp(log_std), entropy=entropy)
+        outputs = dict(
+            outputs, mean_actions=mean_actions, log_std=log_std, stddev=jnp.exp(log_std), entropy=entropy, samples=u
+        )
         return actions, log_prob, outputs
 
     @staticmethod

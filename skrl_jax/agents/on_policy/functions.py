@@ -192,10 +192,12 @@ def rollout_rows(
     extras: Mapping[str, Any],
     timestep: jax.Array,
     state_carry: Any,
+    record_samples: bool = False,
 ) -> dict[str, jax.Array]:
     """One step's row of the rollout memory (``rollout_specs`` and ``rnn_specs``), ``(N, size)``
-    each: rewards shaped (and bootstrapped at time limits) as skrl, and the hidden states
-    ``state_carry`` the step acted from."""
+    each: rewards shaped (and bootstrapped at time limits) as skrl, the hidden states
+    ``state_carry`` the step acted from, and as "actions" the policy's samples where
+    ``record_samples`` (``ActorCritic.records_samples``), the actions taken otherwise."""
     values = extras["values"]
     rewards = shape_rewards(
         transition,
@@ -212,7 +214,7 @@ def rollout_rows(
     }
     return {
         "states": transition.observations,
-        "actions": transition.actions,
+        "actions": extras["outputs"]["samples"] if record_samples else transition.actions,
         "rewards": rewards,
         "terminated": transition.terminated,
         "truncated": transition.truncated,
@@ -235,12 +237,12 @@ def agent_record(
     transition: Transition,
     extras: Mapping[str, Any],
     timestep: jax.Array,
+    record_samples: bool = False,
 ) -> AgentState:
     """``AgentFunctions.record``: the step's row appended to the rollout, the observations after it
     kept for bootstrapping, the hidden states moved on."""
-    rollout = memory_add(
-        state.memory.rollout, rollout_rows(config, num_envs, timesteps, transition, extras, timestep, state.carry)
-    )
+    row = rollout_rows(config, num_envs, timesteps, transition, extras, timestep, state.carry, record_samples)
+    rollout = memory_add(state.memory.rollout, row)
     next_states = jnp.reshape(transition.next_observations, state.memory.next_states.shape)
     carry = next_carry(state.carry, extras, transition.terminated | transition.truncated)
     return state._replace(memory=RolloutMemory(rollout, next_states.astype(jnp.float32)), carry=carry)
@@ -323,7 +325,7 @@ def make_on_policy_functions(
         return agent_act(models, config, action_space, state, observations, key, timestep, deterministic)
 
     def record(state: AgentState, transition: Transition, extras: Mapping[str, Any], timestep: jax.Array) -> AgentState:
-        return agent_record(config, num_envs, timesteps, state, transition, extras, timestep)
+        return agent_record(config, num_envs, timesteps, state, transition, extras, timestep, models.records_samples)
 
     def update(state: AgentState, key: jax.Array, timestep: jax.Array) -> tuple[AgentState, dict[str, jax.Array]]:
         return agent_update(models, config, loss_function, state, key, timestep)

@@ -231,6 +231,12 @@ class ActorCritic:
             params["value"] = self.value.init(value_key, inputs)
         return params
 
+    @property
+    def records_samples(self) -> bool:
+        """Whether the rollout records the policy's samples (``outputs["samples"]``) rather than its
+        actions, and the update re-scores them as ``inputs["taken_samples"]`` (``Mixin.records_samples``)."""
+        return self.policy._spec_for("policy").mixin.records_samples
+
     def values(self, params: dict, inputs: dict, key: jax.Array) -> jax.Array:
         """The value model's values ``(B, 1)`` of ``inputs`` (feed-forward models), the policy not run."""
         name = "policy" if self.shared else "value"
@@ -615,7 +621,8 @@ def make_gradients(models: ActorCritic, config: OnPolicyConfig, loss_function: L
     def loss(params, scaler_state, minibatch: Minibatch, key):
         states = _standardize_observations(config, scaler_state, minibatch.states)
         sequences = {} if minibatch.dones is None else {"terminated": minibatch.dones}
-        inputs = _model_inputs(config, states, taken_actions=minibatch.actions, **sequences)
+        taken = {"taken_samples" if models.records_samples else "taken_actions": minibatch.actions}
+        inputs = _model_inputs(config, states, **taken, **sequences)
         (_, log_prob, outputs), values, entropy, _ = models.evaluate(params, inputs, key, with_entropy, minibatch.rnn)
         if minibatch.gae is not None:
             minibatch = recomputed_advantages(models, config, params, scaler_state, minibatch, values, key)
