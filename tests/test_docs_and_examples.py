@@ -1,6 +1,7 @@
 """The README's code and the examples run as written."""
 
 import ast
+import importlib
 import re
 from pathlib import Path
 
@@ -151,3 +152,21 @@ def test_cartpole_examples_build_compiled_cartpoles_trainer(name, arguments):
     outputs = model.apply(params, states, role=("policy", "value"))
     reference_outputs = reference_model.apply(params, states, role=("policy", "value"))
     assert jax.tree.all(jax.tree.map(np.array_equal, outputs, reference_outputs))
+
+
+README_TABLE = re.compile(r"<!-- table: python (benchmarks/\w+\.py) (.*?) -->\n(.*?)\n<!-- end table -->", flags=re.S)
+
+
+def readme_tables():
+    return README_TABLE.findall((ROOT / "README.md").read_text())
+
+
+@pytest.mark.parametrize("index", range(len(readme_tables())))
+def test_readme_tables_are_what_their_command_prints_from_the_committed_results(index, capsys, monkeypatch):
+    script, arguments, body = readme_tables()[index]
+    assert "--table" in arguments.split(), "a README table is printed from results files, without running anything"
+    module = importlib.import_module(f"benchmarks.{Path(script).stem}")
+    monkeypatch.setattr("sys.argv", [script, *arguments.split()])
+    module.main()
+    printed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("|")]
+    assert body.splitlines() == printed
