@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _examples import load_example  # noqa: E402
 from _results import RESULTS, write_results  # noqa: E402
 from playground_physics import timed, wrapped_floor  # noqa: E402
-from playground_ppo import train_with_brax  # noqa: E402
+from playground_ppo import interleaved, train_with_brax  # noqa: E402
 
 from skrl_jax.envs import BraxWrapper  # noqa: E402
 
@@ -125,15 +125,11 @@ def run_environment(name: str, settings: dict, seeds: int) -> None:
     floor_env = BraxWrapper(envs.get_environment(name, backend=BACKEND), episode_length=1000, reset="cached")
     floor, _ = timed(*wrapped_floor(floor_env, settings["num_envs"], 200), settings["num_envs"], 200)
     print(f"{name}: physics floor {floor:,.0f} env steps/s", flush=True)
-    rows = {"brax ppo.train": [], "skrl_jax PPO": []}
-    for seed in range(seeds):
-        for system, run in (("brax ppo.train", run_brax), ("skrl_jax PPO", run_ours)):
-            rows[system].append(run(name, settings, seed))
-            print(
-                f"{name} seed {seed} {system}: {rows[system][-1][0]:,.0f} env steps/s, greedy return "
-                f"{rows[system][-1][1]:.1f}",
-                flush=True,
-            )
+    systems = {
+        "brax ppo.train": lambda seed: run_brax(name, settings, seed),
+        "skrl_jax PPO": lambda seed: run_ours(name, settings, seed),
+    }
+    rows = interleaved(systems, seeds, name)
     write_results(f"brax_ppo_{name}", {"settings": settings, "backend": BACKEND, "floor": floor, "runs": rows})
 
 

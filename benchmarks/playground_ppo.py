@@ -35,6 +35,7 @@ import argparse
 import json
 import statistics
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import jax
@@ -43,6 +44,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _examples import load_example  # noqa: E402
 from _results import RESULTS, write_results  # noqa: E402
+from does_sharing_pay import parameter_count  # noqa: E402
 from playground_physics import timed, wrapped_floor  # noqa: E402
 
 from skrl_jax.envs import load_playground_env  # noqa: E402
@@ -82,6 +84,21 @@ def run_brax(task: str, settings: dict, seed: int) -> tuple[float, float]:
 
     environment = registry.load(task, config_overrides={"impl": "jax"})
     return train_with_brax(environment, settings, seed, wrap_env_fn=wrapper.wrap_for_brax_training)
+
+
+def interleaved(systems: dict[str, Callable[[int], tuple[float, float]]], seeds: int, label: str) -> dict[str, list]:
+    """Each system run once per seed, the systems interleaved within a seed, one job at a time:
+    ``{system: [(env steps/s, greedy return) per seed]}``, each run printed as it ends."""
+    rows = {name: [] for name in systems}
+    for seed in range(seeds):
+        for name, run in systems.items():
+            rows[name].append(run(seed))
+            steps_per_second, greedy = rows[name][-1]
+            print(
+                f"{label} seed {seed} {name}: {steps_per_second:,.0f} env steps/s, greedy return {greedy:.1f}",
+                flush=True,
+            )
+    return rows
 
 
 def run_ours(task: str, settings: dict, seed: int, shared: bool) -> tuple[float, float]:
@@ -155,19 +172,11 @@ def run_task(task: str, settings: dict, seeds: int) -> None:
         "skrl_jax PPO, shared trunk": lambda seed: run_ours(task, settings, seed, shared=True),
     }
     parameters = {
-        name: playground_ppo.parameter_count(playground_ppo.make_trainer(task, settings, shared, False))
+        name: parameter_count(playground_ppo.make_trainer(task, settings, shared, False))
         for name, shared in (("skrl_jax PPO, separate", False), ("skrl_jax PPO, shared trunk", True))
     }
     print(f"parameters: {parameters}", flush=True)
-    rows = {name: [] for name in systems}
-    for seed in range(seeds):
-        for name, run in systems.items():
-            rows[name].append(run(seed))
-            print(
-                f"{task} seed {seed} {name}: {rows[name][-1][0]:,.0f} env steps/s, greedy return "
-                f"{rows[name][-1][1]:.1f}",
-                flush=True,
-            )
+    rows = interleaved(systems, seeds, task)
     write_results(
         f"playground_ppo_{task}",
         {

@@ -103,13 +103,6 @@ def make_brax_style_trainer(env, settings: dict, shared: bool = False, progress:
     return CompiledTrainer(env, agent, cfg=trainer_cfg)
 
 
-def parameter_count(trainer: CompiledTrainer) -> int:
-    """The number of parameters of the trainer's models (a model under two roles counted once)."""
-    models = {id(model): model for model in trainer.agents.models.values()}.values()
-    shapes = [jax.eval_shape(model.init, jax.random.key(0)) for model in models]
-    return sum(int(np.prod(leaf.shape)) for leaf in jax.tree.leaves(shapes))
-
-
 def train_and_evaluate(trainer: CompiledTrainer, episode_length: int, seed: int) -> tuple[float, float]:
     """``(env steps/s, greedy return)``: the compiled run timed without its compilation, then the
     greedy policy's mean return over 16 episodes of ``episode_length`` steps."""
@@ -135,7 +128,6 @@ def main() -> None:
     settings = playground_settings(args.task, args.env_steps)
     trainer = make_trainer(args.task, settings, shared=args.shared, progress=False)
     steps_per_second, greedy = train_and_evaluate(trainer, settings["episode_length"], args.seed)
-    print(f"{args.task}: {parameter_count(trainer):,} parameters ({'shared trunk' if args.shared else 'separate'})")
     print(f"{args.task}: {steps_per_second:,.0f} env steps/s (compiled run, compilation apart)")
     print(f"{args.task}: greedy return {greedy:.1f} (16 episodes of {settings['episode_length']} steps)")
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from benchmarks._examples import load_example
+from benchmarks.readme_tables import TABLE
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -154,11 +155,9 @@ def test_cartpole_examples_build_compiled_cartpoles_trainer(name, arguments):
     assert jax.tree.all(jax.tree.map(np.array_equal, outputs, reference_outputs))
 
 
-README_TABLE = re.compile(r"<!-- table: python (benchmarks/\w+\.py) (.*?) -->\n(.*?)\n<!-- end table -->", flags=re.S)
-
-
 def readme_tables():
-    return README_TABLE.findall((ROOT / "README.md").read_text())
+    """``(script, arguments, rows)`` of each README table, found as ``readme_tables.py`` finds them."""
+    return [(m[1], m[2], m[3]) for m in TABLE.findall((ROOT / "README.md").read_text())]
 
 
 @pytest.mark.parametrize("index", range(len(readme_tables())))
@@ -170,3 +169,18 @@ def test_readme_tables_are_what_their_command_prints_from_the_committed_results(
     module.main()
     printed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("|")]
     assert body.splitlines() == printed
+
+
+def test_playground_example_trains_briefly_with_playgrounds_settings_and_both_model_forms():
+    pytest.importorskip("mujoco_playground")
+    example = load_example("playground_ppo")
+    settings = example.playground_settings(
+        "CartpoleBalance", env_steps=2 * 8 * 30, num_envs=8, batch_size=2, minibatches=4
+    )
+    assert settings["unroll_length"] == 30 and settings["num_updates_per_batch"] == 16  # Playground's, uncut
+    settings = dict(settings, num_updates_per_batch=1, episode_length=50)
+    for shared in (False, True):
+        trainer = example.make_trainer("CartpoleBalance", settings, shared=shared, progress=False)
+        assert trainer.agents.cfg["recompute_advantages"] and trainer.num_updates == 2
+        steps_per_second, greedy = example.train_and_evaluate(trainer, settings["episode_length"], seed=0)
+        assert steps_per_second > 0 and 0.0 <= greedy <= settings["episode_length"]

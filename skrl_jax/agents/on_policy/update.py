@@ -578,18 +578,17 @@ def rollout_units(samples: Minibatch, rollout: Rollout) -> Minibatch:
 
 def split_minibatches(units: Minibatch, order: jax.Array, mini_batches: int) -> Minibatch:
     """``units[order]`` as ``mini_batches`` minibatches (a leading axis): rows ``(B, size)``, and for
-    sequences the hidden states laid out as ``inputs["rnn"]`` wants them, ``(num_layers, B / L, hidden)``."""
+    sequences the hidden states laid out as ``inputs["rnn"]`` wants them, ``(num_layers, B / L, hidden)``,
+    and the ``AdvantageInputs`` per sequence."""
     per = order.shape[0] // mini_batches
     selected = jax.tree.map(lambda x: x[order].reshape(mini_batches, per, *x.shape[1:]), units)
-    if units.gae is not None:  # whole rollouts: rows (mini_batches, per * T, size), gae kept per rollout
-        rows = jax.tree.map(lambda x: x.reshape(mini_batches, -1, x.shape[-1]), selected._replace(gae=None))
-        return rows._replace(gae=selected.gae)
-    if units.rnn is None:
+    if units.rnn is None and units.gae is None:
         return selected
-    rows = jax.tree.map(
-        lambda x: x.reshape(mini_batches, -1, x.shape[-1]), selected._replace(rnn=None)
-    )  # (mini_batches, per * L, size)
-    return rows._replace(rnn=jax.tree.map(lambda x: jnp.swapaxes(x, 1, 2), selected.rnn))
+    # sequences (recurrent, or whole rollouts for recompute_advantages): rows (mini_batches, per * L,
+    # size); the hidden states as inputs["rnn"] wants them, the advantage inputs kept per sequence
+    rows = jax.tree.map(lambda x: x.reshape(mini_batches, -1, x.shape[-1]), selected._replace(rnn=None, gae=None))
+    rnn = None if units.rnn is None else jax.tree.map(lambda x: jnp.swapaxes(x, 1, 2), selected.rnn)
+    return rows._replace(rnn=rnn, gae=selected.gae)
 
 
 def minibatch_order(config: OnPolicyConfig, unit_count: int, key: jax.Array) -> jax.Array:
