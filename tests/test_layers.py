@@ -10,6 +10,7 @@ The layers, bottom to top (a module imports from its own layer and the layers be
     memories/
     envs/
     agents/
+    multi_agents/  IPPO, MAPPO: groups of agents over the single-agent functions
     trainers/
     utils/      the top floor: skrl's public paths (runner, model_instantiators, distributed, spaces, set_seed)
 
@@ -31,7 +32,7 @@ from benchmarks._examples import EXAMPLES, load_example
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "skrl_jax"
 
-LAYERS = ("core", "config", "resources", "models", "memories", "envs", "agents", "trainers", "utils")
+LAYERS = ("core", "config", "resources", "models", "memories", "envs", "agents", "multi_agents", "trainers", "utils")
 # skrl_jax/__init__.py: config and logger, on config's floor
 ROOT_MODULE_LAYER = "config"
 

@@ -41,7 +41,7 @@ def test_shared_agents_act_in_one_pass_and_train_one_parameter_subtree():
     groups, functions = functions_for(models)
     assert [group.agents for group in groups] == [("a", "c"), ("b",)]
     state = functions.init(jax.random.key(0))
-    assert len(state) == 2  # one parameter set for a and c, one for b
+    assert len(state.learner) == 2  # one parameter set for a and c, one for b
     actions, extras = functions.act(state, observations(jax.random.key(1)), jax.random.key(2), jnp.zeros((), jnp.int32))
     assert set(actions) == set(AGENTS) and all(actions[uid].shape[0] == NUM_ENVS for uid in AGENTS)
 
@@ -54,7 +54,7 @@ def test_shared_agents_act_in_one_pass_and_train_one_parameter_subtree():
     # each group runs its trunk and heads once over its stacked rows: 2 groups cost 2/3 of 3
     assert dots(functions) * 3 == dots(functions_for(separate)[1]) * 2
 
-    before = jax.tree.leaves(state[0].learner.params)
+    before = jax.tree.leaves(state.learner[0].params)
     for step in range(4):
         obs = observations(jax.random.key(10 + step))
         actions, extras = functions.act(state, obs, jax.random.key(20 + step), jnp.asarray(step))
@@ -67,6 +67,6 @@ def test_shared_agents_act_in_one_pass_and_train_one_parameter_subtree():
     state, metrics = functions.update(state, jax.random.key(3), jnp.asarray(3))
     assert {"policy_loss (a)", "policy_loss (b)", "policy_loss (c)"} <= set(metrics)
     assert metrics["policy_loss (a)"] is metrics["policy_loss (c)"]
-    after = jax.tree.leaves(state[0].learner.params)
+    after = jax.tree.leaves(state.learner[0].params)
     assert any(not np.allclose(x, y) for x, y in zip(before, after))
     assert functions.metric_tags["policy_loss (c)"] == "Loss / Policy loss (c)"

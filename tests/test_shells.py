@@ -129,7 +129,13 @@ def test_the_compiled_trainer_builds_no_host_state_and_hands_its_state_back():
 
 PACKAGE = Path(skrl_jax.__file__).parent
 # the adapters: where the API a user chose is read (Model.__init__ turns it into ModelConventions)
-ADAPTERS = {"agents/adapters.py", "agents/configs.py", "utils/runner.py", "utils/network_spec.py"}
+ADAPTERS = {
+    "agents/adapters.py",
+    "agents/configs.py",
+    "multi_agents/adapters.py",
+    "utils/runner.py",
+    "utils/network_spec.py",
+}
 
 
 def api_reads(source: str) -> list[str]:

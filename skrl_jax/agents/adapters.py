@@ -213,8 +213,12 @@ class SkrlAgentAPI:
             observations = arguments["observations"]
             arguments["observations"] = self.with_privileged_states(observations, arguments.pop("states"), "act")
             actions, log_prob, outputs = self.act_observations(**arguments)
-            return actions, outputs if log_prob is None else {**outputs, "log_prob": log_prob}
+            return actions, self.outputs_with_log_prob(outputs, log_prob)
         return self.act_observations(**arguments)
+
+    def outputs_with_log_prob(self, outputs: Any, log_prob: Any) -> Any:
+        """skrl 2.x's ``act`` outputs: ``outputs`` with ``outputs["log_prob"]`` (a deterministic role has none)."""
+        return outputs if log_prob is None else {**outputs, "log_prob": log_prob}
 
     def _bind_api_call(self, method: str, args: tuple, kwargs: dict) -> dict[str, Any]:
         """The arguments of a call to ``act`` / ``record_transition`` by the signature of the agent's API,

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from skrl_jax import config as library_config
@@ -22,11 +23,12 @@ from skrl_jax.agents.checkpointer import Checkpointer
 from skrl_jax.agents.core import AgentFunctions, AgentState, Transition
 from skrl_jax.agents.host_calls import HostCalls, check_host_arrays, compile_host_calls
 from skrl_jax.agents.logger import ExperimentLogger, experiment_directory, resolve_interval
+from skrl_jax.agents.views import StateViews
 from skrl_jax.core.spaces import check_space, compute_space_size
 from skrl_jax.models.base import NOT_GIVEN
 
 
-class Agent(SkrlAgentAPI):
+class Agent(StateViews, SkrlAgentAPI):
     """skrl's agent API over the pure ``AgentFunctions`` a subclass builds.
 
     A subclass provides ``make_functions(num_envs, timesteps) -> AgentFunctions`` (and, when it
@@ -80,6 +82,11 @@ class Agent(SkrlAgentAPI):
             self.privileged_size = compute_space_size(self.state_space, occupied_size=True)
         self.device = device
         self.cfg = self._resolve_config(cfg, state_space is not NOT_GIVEN)
+        self._init_driver()
+
+    def _init_driver(self) -> None:
+        """The host driver's own state, before any run (what every agent shell starts with)."""
+        name = type(self).__name__
         self.training = False
         self.timestep = 0  # timesteps done (saved in checkpoints)
         self.resume_timestep = 0  # where the next SequentialTrainer.train() starts (set by load)
@@ -120,40 +127,6 @@ class Agent(SkrlAgentAPI):
         """The tensors the agent records into a memory: name -> (size, dtype)."""
         return {}
 
-    # --- parameters: one place ---------------------------------------------------------------
-
-    def parameter_keys(self) -> dict[str, Any]:
-        """Each distinct model under the first key it was passed with (the keys of ``learner.params``)."""
-        keys: dict[str, Any] = {}
-        for name, model in self.models.items():
-            if model is not None and all(model is not other for other in keys.values()):
-                keys[name] = model
-        return keys
-
-    def _bind(self) -> None:
-        """``model.params`` and ``memory.state`` become views of this agent's state. Reading the
-        parameters is a plain read (recording never changes them); reading the memory writes the
-        pending transition first."""
-        self._bound = True
-
-        def write_params(name: str, params: Any) -> None:
-            learner = self._state.learner
-            self.state = self._state._replace(learner=learner._replace(params={**learner.params, name: params}))
-
-        for name, model in self.parameter_keys().items():
-            model.bind_params(
-                lambda name=name: self._state.learner.params[name], lambda value, name=name: write_params(name, value)
-            )
-        if self.memory is not None and hasattr(self.memory, "bind_state"):
-            self.memory.bind_state(self._memory_buffer, self._set_memory_buffer)
-
-    def _memory_buffer(self) -> Any:
-        """The part of ``state.memory`` that the user's memory object shows (all of it by default)."""
-        return self.state.memory
-
-    def _set_memory_buffer(self, buffer: Any) -> None:
-        self.state = self.state._replace(memory=buffer)
-
     # --- a run --------------------------------------------------------------------------------
 
     def start_experiment(self, timesteps: int) -> None:
@@ -186,8 +159,7 @@ class Agent(SkrlAgentAPI):
         self.num_envs = num_envs
         functions = self.make_functions(num_envs, timesteps)
         if self.state is None:
-            held = {name: model.params for name, model in self.parameter_keys().items() if model.params is not None}
-            self.state = jax.jit(functions.init)(jax.random.fold_in(self.key, 2), held)
+            self.state = jax.jit(functions.init)(jax.random.fold_in(self.key, 2), self.held_params())
         self.functions = functions
         self._calls = None
         self._host_calls()  # traced here, as skrl's init prepares everything, not in the first act of a run
@@ -204,9 +176,14 @@ class Agent(SkrlAgentAPI):
     def _host_calls(self) -> HostCalls:
         """The compiled host calls, made on first use."""
         if self._calls is None:
-            size = compute_space_size(self.observation_space, occupied_size=True) + self.privileged_size
-            self._calls = compile_host_calls(self.functions, self._state, size, self.num_envs)
+            self._calls = compile_host_calls(self.functions, self._state, self.example_observations())
         return self._calls
+
+    def example_observations(self) -> Any:
+        """Zero observations of the shape ``act`` takes (``(num_envs, observation_size)``, with the
+        privileged states after the observations)."""
+        size = compute_space_size(self.observation_space, occupied_size=True) + self.privileged_size
+        return jnp.zeros((self.num_envs, size), jnp.float32)
 
     def _keys(self) -> tuple[jax.Array, jax.Array]:
         """The acting and updating keys (each step folds its timestep in), derived once per ``self.key``."""
@@ -238,7 +215,12 @@ class Agent(SkrlAgentAPI):
                 state.learner, state.memory, state.carry, pending, states, act_key, timestep
             )
             self._state = state._replace(memory=memory, carry=carry)
-        return actions, self._extras.get("log_prob"), self._extras.get("outputs", {})
+        return actions, *self.act_results(self._extras)
+
+    def act_results(self, extras: Any) -> tuple[Any, Any]:
+        """``(log_prob, outputs)`` that ``act`` returns beside the actions, from what the functions' ``act``
+        returned (``extras``)."""
+        return extras.get("log_prob"), extras.get("outputs", {})
 
     def record_observations(
         self,

@@ -8,6 +8,7 @@ step is written, then the agent acts (``step_act``); an update writes the last t
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import jax
@@ -33,8 +34,10 @@ class HostCalls(NamedTuple):
     nothing_pending: tuple
 
 
-def compile_host_calls(functions: AgentFunctions, state: AgentState, observation_size: int, num_envs: int) -> HostCalls:
-    """The host loop's compiled calls over ``functions`` (``state`` gives the shapes)."""
+def compile_host_calls(functions: AgentFunctions, state: AgentState, observations: Any) -> HostCalls:
+    """The host loop's compiled calls over ``functions`` (``state`` and ``observations``, an example
+    of what ``act`` takes: ``(num_envs, observation_size)``, or a dict of them keyed by agent, give
+    the shapes)."""
 
     def act(learner, carry, observations, key, timestep, deterministic=False):
         state = AgentState(learner, None, carry)  # acting reads only the learner and the carry
@@ -58,13 +61,12 @@ def compile_host_calls(functions: AgentFunctions, state: AgentState, observation
         memory, carry = record(memory, carry, pending)
         return functions.update(AgentState(learner, memory, carry), jax.random.fold_in(key, timestep), timestep)
 
-    observations = jnp.zeros((num_envs, observation_size), jnp.float32)
     actions, extras = jax.eval_shape(functions.act, state, observations, jax.random.key(0), jnp.zeros((), jnp.int32))
     zeros = lambda shape: jnp.zeros(shape.shape, shape.dtype)  # noqa: E731
-    flags = jnp.zeros((num_envs, 1), bool)
-    transition = Transition(
-        observations, zeros(actions), jnp.zeros((num_envs, 1), jnp.float32), observations, flags, flags
-    )
+    # one reward and flag per row of each observation array
+    rewards = jax.tree.map(lambda x: jnp.zeros((x.shape[0], 1), jnp.float32), observations)
+    flags = jax.tree.map(lambda x: jnp.zeros((x.shape[0], 1), bool), observations)
+    transition = Transition(observations, jax.tree.map(zeros, actions), rewards, observations, flags, flags)
     return HostCalls(
         act=jax.jit(act, static_argnames="deterministic"),
         record=jax.jit(record, donate_argnums=0),
@@ -77,13 +79,19 @@ def compile_host_calls(functions: AgentFunctions, state: AgentState, observation
 def check_host_arrays(agent: Any, timestep: int, records: bool = True, **arrays: Any) -> None:
     """What the host loop hands over, checked before it reaches a compiled call: one row per
     environment the memory was made for when it is recorded (a reshape error inside jit
-    otherwise) and, with ``skrl_jax.config.set_debug_nans(True)``, finite values."""
+    otherwise) and, with ``skrl_jax.config.set_debug_nans(True)``, finite values. A multi-agent
+    agent's arrays are dicts keyed by agent, each checked the same way."""
     name = type(agent).__name__
     num_envs = agent.num_envs
+    entries = [
+        (f"{what}[{uid!r}]", array) if isinstance(values, Mapping) else (what, values)
+        for what, values in arrays.items()
+        for uid, array in (values.items() if isinstance(values, Mapping) else [(None, values)])
+    ]
     if records and agent.memory is not None and num_envs is not None:
-        for what, values in arrays.items():
+        for what, values in entries:
             shape = tuple(getattr(values, "shape", np.shape(values)))
-            rows = math.prod(shape) if what == "rewards" else math.prod(shape[:-1])
+            rows = math.prod(shape) if what.startswith("rewards") else math.prod(shape[:-1])
             if rows != num_envs:
                 raise ValueError(
                     f"{name}: the {what} at timestep {timestep} hold {rows} environments (shape {shape}) but the "
@@ -91,5 +99,5 @@ def check_host_arrays(agent: Any, timestep: int, records: bool = True, **arrays:
                     f"num_envs={rows}) to match the environment (env.num_envs)"
                 )
     if library_config.debug_nans():
-        for what, values in arrays.items():
+        for what, values in entries:
             raise_if_not_finite(values, what, f"{name} at timestep {timestep}")

@@ -1,7 +1,9 @@
-"""Environment wrappers: gymnasium (host, numpy <-> jax) and pure-JAX environments (gymnax, brax, MuJoCo Playground)."""
+"""Environment wrappers: gymnasium (host, numpy <-> jax), PettingZoo (host, numpy, multi-agent) and pure-JAX
+environments (gymnax, brax, MuJoCo Playground; JaxMARL, multi-agent)."""
 
 from skrl_jax.envs.gymnasium import GymnasiumWrapper, wrap_env
 from skrl_jax.envs.jax_env import EpisodeState, GymnaxWrapper, JaxEnv
+from skrl_jax.envs.multi_agent import JaxMARLWrapper, MultiAgentJaxEnv, WorldState
 from skrl_jax.envs.observation import (
     PrivilegedStateEnv,
     SelectGymnasiumObservation,
@@ -10,6 +12,7 @@ from skrl_jax.envs.observation import (
     privileged_state,
     select_observation,
 )
+from skrl_jax.envs.pettingzoo import PettingZooWrapper
 from skrl_jax.envs.physics import BraxWrapper, PlaygroundWrapper, load_playground_env
 
 __all__ = [
@@ -18,6 +21,9 @@ __all__ = [
     "GymnasiumWrapper",
     "GymnaxWrapper",
     "JaxEnv",
+    "JaxMARLWrapper",
+    "MultiAgentJaxEnv",
+    "PettingZooWrapper",
     "PrivilegedStateEnv",
     "SelectGymnasiumObservation",
     "SelectGymnaxObservation",
@@ -26,5 +32,6 @@ __all__ = [
     "load_playground_env",
     "privileged_state",
     "select_observation",
+    "WorldState",
     "wrap_env",
 ]

@@ -169,17 +169,22 @@ def wrap_env(env: Any, wrapper: str = "auto", verbose: bool = True) -> Any:
     ``GymnaxWrapper``, a brax environment a ``BraxWrapper`` and a MuJoCo Playground environment a
     ``PlaygroundWrapper`` (pure JAX, for the ``CompiledTrainer``; wrap them yourself, e.g.
     ``BraxWrapper(env, episode_length=..., reset="cached")``, to choose the episode length or the reset).
+    A PettingZoo ``ParallelEnv`` gives a ``PettingZooWrapper`` (multi-agent, host loop); an AEC
+    environment is refused (create it with ``parallel_env()`` or convert it with ``aec_to_parallel``).
+    A JaxMARL environment gives a ``JaxMARLWrapper`` (multi-agent, pure JAX, for the ``CompiledTrainer``).
     """
     from skrl_jax.envs.jax_env import GymnaxWrapper, JaxEnv, is_gymnax_env
+    from skrl_jax.envs.multi_agent import JaxMARLWrapper, is_jaxmarl_env
+    from skrl_jax.envs.pettingzoo import PettingZooWrapper, is_pettingzoo_env
     from skrl_jax.envs.physics import BraxWrapper, PlaygroundWrapper, is_brax_env, is_playground_env
 
-    wrappers = ("auto", "gymnasium", "gymnax", "brax", "playground")
+    wrappers = ("auto", "gymnasium", "gymnax", "brax", "playground", "pettingzoo", "jaxmarl")
     if wrapper not in wrappers:
         raise ValueError(
             f"wrap_env: unknown wrapper {wrapper!r}; expected one of {', '.join(repr(w) for w in wrappers)} "
             "(skrl's other wrappers, e.g. 'isaaclab', are not ported)"
         )
-    if isinstance(env, (GymnasiumWrapper, JaxEnv)):
+    if isinstance(env, (GymnasiumWrapper, JaxEnv, PettingZooWrapper)):
         return env
     pair = isinstance(env, tuple) and len(env) == 2 and is_gymnax_env(env[0])
     kinds = {
@@ -187,11 +192,14 @@ def wrap_env(env: Any, wrapper: str = "auto", verbose: bool = True) -> Any:
         "brax": is_brax_env(env),
         "playground": is_playground_env(env),
         "gymnasium": isinstance(env, (gym.Env, gym.vector.VectorEnv)),
+        "pettingzoo": is_pettingzoo_env(env),
+        "jaxmarl": is_jaxmarl_env(env),
     }
     found = next((kind for kind, matches in kinds.items() if matches), None)
     if found is None:
         raise TypeError(
-            f"wrap_env expects a gymnasium Env or VectorEnv, a gymnax, a brax or a MuJoCo Playground environment, got {type(env).__name__}"
+            "wrap_env expects a gymnasium Env or VectorEnv, a gymnax, a brax or a MuJoCo Playground environment, a "
+            f"PettingZoo ParallelEnv or a JaxMARL environment, got {type(env).__name__}"
         )
     if wrapper not in ("auto", found):
         raise TypeError(
@@ -204,4 +212,8 @@ def wrap_env(env: Any, wrapper: str = "auto", verbose: bool = True) -> Any:
         return BraxWrapper(env)
     if found == "playground":
         return PlaygroundWrapper(env)
+    if found == "jaxmarl":
+        return JaxMARLWrapper(env)
+    if found == "pettingzoo":
+        return PettingZooWrapper(env)  # refuses an AEC environment, saying how to get the parallel one
     return GymnasiumWrapper(env)

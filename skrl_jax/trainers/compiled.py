@@ -31,6 +31,7 @@ from skrl_jax.agents.core import AgentState, Transition, finite_tree
 from skrl_jax.core.distributed import host_copy, is_writer, place
 from skrl_jax.core.validation import check_positive_int
 from skrl_jax.envs.jax_env import JaxEnv
+from skrl_jax.envs.multi_agent import MultiAgentJaxEnv
 from skrl_jax.trainers.checks import check_env_fits_agent
 from skrl_jax.trainers.sharding import environment_shardings, make_mesh, resolve_devices
 
@@ -74,6 +75,11 @@ def _check_env(env: Any, agent: Agent) -> None:
     check_env_fits_agent(env, agent)
 
 
+def parameters(learner: Any) -> Any:
+    """The parameters in a learner state (a tuple of learners for a multi-agent agent: theirs)."""
+    return jax.tree.map(lambda part: part.params, learner, is_leaf=lambda part: hasattr(part, "params"))
+
+
 def _skipped_metrics(shapes: Mapping[str, Any]) -> dict[str, jax.Array]:
     """What an update that did not run reports: NaN, and no NaN step (``nan_at`` -1)."""
     return {
@@ -106,7 +112,7 @@ class CompiledTrainer:
         if not isinstance(agent, Agent):
             raise TypeError(f"CompiledTrainer trains skrl_jax agents (PPO, A2C, RPO, ...), got {type(agent).__name__}")
         _check_env(env, agent)
-        if agent.privileged_size:
+        if agent.privileged_size and not isinstance(env, MultiAgentJaxEnv):
             raise NotImplementedError(
                 f"CompiledTrainer: {type(agent).__name__} was built with state_space={agent.state_space} (skrl 2.x's "
                 "privileged states), which only the SequentialTrainer passes in this version (a pure-JAX environment "
@@ -174,7 +180,15 @@ class CompiledTrainer:
         agent_key, env_key, run_key = jax.random.split(key, 3)
         agent_state = functions.init(agent_key)
         observations, env_state = jax.vmap(self.env.reset)(jax.random.split(env_key, num_envs))
+        observations = self.agent_observations(observations, env_state)
         return RunnerState(agent_state, env_state, observations, run_key, jnp.zeros((), jnp.int32))
+
+    def agent_observations(self, observations: Any, env_state: Any) -> Any:
+        """What the agent's functions take: the environment's observations, with each agent's global
+        state after its observations for a multi-agent agent built with ``state_spaces``."""
+        if not self.agents.privileged_size:
+            return observations
+        return self.agents.with_privileged_states(observations, self.env.states(observations, env_state))
 
     def _runner_shapes(self, num_envs: int) -> RunnerState:
         functions = (
@@ -194,14 +208,16 @@ class CompiledTrainer:
             next_observations, env_state, rewards, terminated, truncated, info = self.env.batch_step(
                 jax.random.split(env_key, self.num_envs), env_state, actions
             )
+            column = functools.partial(jax.tree.map, lambda x: x[:, None])  # (num_envs,) -> (num_envs, 1), per agent
             transition = Transition(
                 observations,
                 actions,
-                rewards[:, None],
-                info["final_observation"],
-                terminated[:, None],
-                truncated[:, None],
+                column(rewards),
+                self.agent_observations(info["final_observation"], env_state),
+                column(terminated),
+                column(truncated),
             )
+            next_observations = self.agent_observations(next_observations, env_state)
             agent_state = functions.record(agent_state, transition, extras, timestep)
             episodes = (info["episode_done"], info["episode_return"], info["episode_length"])
             return (agent_state, env_state, next_observations, key, timestep + 1), episodes
@@ -232,7 +248,7 @@ class CompiledTrainer:
                 episode_return=jnp.where(count > 0, (returns * done).sum() / jnp.maximum(count, 1), jnp.nan),
                 episode_length=jnp.where(count > 0, (lengths * done).sum() / jnp.maximum(count, 1), jnp.nan),
                 episodes=count,
-                params_finite=finite_tree(agent_state.learner.params),
+                params_finite=finite_tree(parameters(agent_state.learner)),
             )
             return RunnerState(agent_state, env_state, observations, key, timestep), metrics
 
@@ -257,6 +273,7 @@ class CompiledTrainer:
         def evaluate(agent_state: AgentState, key: jax.Array) -> jax.Array:
             reset_key, run_key = jax.random.split(key)
             observations, env_state = jax.vmap(self.env.reset)(jax.random.split(reset_key, num_episodes))
+            observations = self.agent_observations(observations, env_state)
             # a recurrent agent's episodes start from its initial carry (zero hidden states)
             agent_carry = None if functions.init_carry is None else functions.init_carry(num_episodes)
 
@@ -265,12 +282,14 @@ class CompiledTrainer:
                 act_key, env_key = jax.random.split(key)
                 state = agent_state if agent_carry is None else agent_state._replace(carry=agent_carry)
                 actions, extras = functions.act(state, observations, act_key, jnp.int32(0), deterministic=True)
-                observations, env_state, rewards, terminated, truncated, _ = self.env.batch_step(
+                observations, env_state, rewards, _, _, info = self.env.batch_step(
                     jax.random.split(env_key, num_episodes), env_state, actions
                 )
-                finished = terminated | truncated
+                observations = self.agent_observations(observations, env_state)
+                finished = info["episode_done"]
                 agent_carry = functions.next_carry(agent_carry, extras, finished[:, None])
-                returns = returns + jnp.where(running, rewards, 0.0)
+                # a multi-agent environment's reward is summed over its agents (skrl's total reward)
+                returns = returns + jnp.where(running, sum(jax.tree.leaves(rewards)), 0.0)
                 return (observations, env_state, agent_carry, returns, running & ~finished), None
 
             carry = (observations, env_state, agent_carry, jnp.zeros(num_episodes), jnp.ones(num_episodes, bool))

@@ -77,7 +77,7 @@ class SequentialTrainer:
         if isinstance(env, JaxEnv):
             raise TypeError(
                 f"SequentialTrainer steps host environments (gymnasium) one call at a time; {type(env).__name__} is a "
-                "pure-JAX environment (gymnax, brax, MuJoCo Playground): train it with CompiledTrainer(env, agent, cfg)"
+                "pure-JAX environment (gymnax, brax, MuJoCo Playground, JaxMARL): train it with CompiledTrainer(env, agent, cfg)"
             )
         self.timesteps = check_positive_int(self.cfg["timesteps"], "SequentialTrainer: cfg['timesteps']")
         check_env_fits_agent(env, agents)
@@ -125,6 +125,11 @@ class SequentialTrainer:
             return observations
         return self.agents.with_privileged_states(observations, self.env.state(), "train (env.state())")
 
+    def _episode_over(self) -> bool:
+        """A multi-agent host environment (PettingZoo) does not reset itself: its episode is over when
+        no agent is left (skrl's trainers reset it then); vector environments reset themselves."""
+        return getattr(self.env, "possible_agents", None) is not None and not self.env.agents
+
     def _render(self) -> None:
         if not self.headless and getattr(self.env, "render_mode", None) is not None:
             self.env.render()
@@ -154,7 +159,7 @@ class SequentialTrainer:
                 )
                 self._track_environment_info(infos)
                 agent.post_interaction(timestep, self.timesteps)
-                states = next_states
+                states = self._observed(self.env.reset()[0]) if self._episode_over() else next_states
                 if not self.disable_progressbar and timestep % 1000 == 0 and agent.episode_returns:
                     # the examples' final figure: the mean return of the last 20 episodes
                     last_20 = float(np.mean(agent.episode_returns[-20:]))
@@ -187,6 +192,6 @@ class SequentialTrainer:
             self._render()
             agent.track_episodes(rewards, terminated, truncated, timestep)
             self._track_environment_info(infos)
-            states = self._observed(next_states)
+            states = self._observed(self.env.reset()[0] if self._episode_over() else next_states)
         if self.cfg["close_environment_at_exit"]:
             self.env.close()
