@@ -4,10 +4,10 @@ skrl's multi-agent API: the same model instances under every agent's keys make t
 group, trained as one agent over their stacked rows (one forward pass for all three). JaxMARL's
 own IPPO settings for this task (``baselines/IPPO/config/ippo_ff_mpe.yaml``): 16 environments x
 128 steps, 4 epochs x 4 minibatches, lr 2.5e-4 annealed to 0, entropy 0.01, 64-64 tanh actor and
-critic with orthogonal initialisation, 10M env steps. Every seed's whole run is one compiled call,
-all seeds ``vmap``-ed together.
+critic with orthogonal initialisation; its 10M env steps cut to 2M, which this CPU runs in about
+half a minute a seed. Every seed's whole run is one compiled call, all seeds ``vmap``-ed together.
 
-Run: python examples/ippo_mpe.py [--seeds 5] [--env-steps 10000000] [--per-agent]
+Run: python examples/ippo_mpe.py [--seeds 5] [--env-steps 2000000] [--per-agent]
 Its last line is the team return (all agents' rewards summed over an episode; the mean over the
 last 5% of the updates) over the seeds: the measure of ``benchmarks/jaxmarl_ippo.py``'s table.
 """
@@ -29,9 +29,10 @@ from skrl_jax.multi_agents.ippo import IPPO
 from skrl_jax.trainers import CompiledTrainer
 
 NUM_ENVS, ROLLOUTS, EPOCHS = 16, 128, 4
+ENV_STEPS = 2_000_000  # JaxMARL's config: 10M
 
 
-def make_trainer(env_steps: int = 10_000_000, shared: bool = True, progress: bool = True) -> CompiledTrainer:
+def make_trainer(env_steps: int = ENV_STEPS, shared: bool = True, progress: bool = True) -> CompiledTrainer:
     """``env_steps`` rounded down to whole updates (as JaxMARL's script does); ``shared=False`` gives
     each agent its own policy and value (three groups)."""
     import jaxmarl
@@ -91,7 +92,7 @@ def final_return(episode_returns: np.ndarray) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--env-steps", type=int, default=10_000_000)
+    parser.add_argument("--env-steps", type=int, default=ENV_STEPS)
     parser.add_argument("--per-agent", action="store_true", help="each agent its own networks")
     args = parser.parse_args()
     trainer = make_trainer(args.env_steps, shared=not args.per_agent, progress=False)

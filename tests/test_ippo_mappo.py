@@ -313,3 +313,191 @@ def test_mappo_without_a_world_state_in_the_environment_is_refused():
     )
     with pytest.raises(ValueError, match=r"agent 'agent_0'.*environment has none.*WorldState"):
         CompiledTrainer(env, agent, {"timesteps": 26, "num_envs": 2})
+
+
+# --- runs: vmap over seeds, resume -------------------------------------------------------------------
+
+
+def test_vmapped_seeds_equal_single_runs():
+    env, agent = mpe_ippo(True, rollouts=26, mini_batches=2, learning_epochs=1)
+    trainer = CompiledTrainer(env, agent, {"timesteps": 26 * 3, "num_envs": 4, "disable_progressbar": True})
+    train = trainer.make_train()
+    keys = jax.random.split(jax.random.key(7), 2)
+    runners, metrics = jax.jit(jax.vmap(train))(keys)
+    for index in range(2):
+        runner, single = jax.jit(train)(keys[index])
+        for name in ("episode_return", "policy_loss (agent_0)", "value_loss (agent_2)"):
+            np.testing.assert_allclose(metrics[name][index], single[name], rtol=1e-5, atol=1e-6)
+        for x, y in zip(jax.tree.leaves(runner.agent_state.learner), jax.tree.leaves(runners.agent_state.learner)):
+            np.testing.assert_allclose(y[index], x, rtol=1e-5, atol=1e-6)
+
+
+def test_a_resumed_compiled_run_is_the_uninterrupted_run_bit_for_bit(tmp_path):
+    def trainer():
+        env, agent = mpe_ippo(False, rollouts=26, mini_batches=2, learning_epochs=1)
+        cfg = {"timesteps": 26 * 4, "num_envs": 4, "updates_per_chunk": 2, "disable_progressbar": True}
+        return CompiledTrainer(env, agent, cfg)
+
+    key = jax.random.key(3)
+    whole, _ = trainer().train(key)
+    first = trainer()
+    half, _ = first.run_chunk(first.init(key))
+    path = first.save(tmp_path / "runner.ckpt", half)
+    second = trainer()
+    loaded = second.load(path)
+    assert int(loaded.timestep) == 26 * 2
+    resumed, metrics = second.train(runner=loaded)
+    assert int(resumed.timestep) == int(whole.timestep) == 26 * 4 and metrics["episode_return"].shape == (2,)
+    for x, y in zip(jax.tree.leaves(whole), jax.tree.leaves(resumed)):
+        if jnp.issubdtype(x.dtype, jax.dtypes.prng_key):
+            x, y = jax.random.key_data(x), jax.random.key_data(y)
+        np.testing.assert_array_equal(x, y)
+    assert second.agents.timestep == 26 * 4
+
+
+# --- the losses, by hand ------------------------------------------------------------------------------
+
+
+def hand_losses(rewards, values, next_values, dones, new_values, entropy, settings):
+    """skrl's PPO value and entropy losses of one minibatch holding the whole rollout, at lr 0 (the policy
+    unchanged): GAE per row (an agent's environment) from its own rewards and values."""
+    steps = rewards.shape[0]
+    advantages = np.zeros_like(rewards)
+    running = np.zeros_like(rewards[0])
+    for t in reversed(range(steps)):
+        following = next_values if t == steps - 1 else values[t + 1]
+        delta = rewards[t] + settings["gamma"] * following * (1 - dones[t]) - values[t]
+        running = delta + settings["gamma"] * settings["lambda"] * (1 - dones[t]) * running
+        advantages[t] = running
+    returns = advantages + values
+    value_loss = settings["value_loss_scale"] * np.mean((returns - new_values) ** 2)
+    return value_loss, -settings["entropy_loss_scale"] * np.mean(entropy)
+
+
+@pytest.mark.parametrize("kind", ["IPPO", "MAPPO"])
+def test_the_value_and_entropy_losses_are_skrls_over_each_agents_own_rows(kind):
+    env = WorldState(mpe()) if kind == "MAPPO" else mpe()
+    uid = "agent_0"
+    state_space = env.state_spaces[uid]
+    policy = Policy(env.observation_spaces[uid], state_space, env.action_spaces[uid])
+    value = CentralValue(env.observation_spaces[uid], state_space, env.action_spaces[uid])
+    if kind == "IPPO":  # the value reads the agent's own observations
+        value = OwnValue(env.observation_spaces[uid], state_space, env.action_spaces[uid])
+    settings = {"gamma": 0.9, "lambda": 0.8, "value_loss_scale": 0.5, "entropy_loss_scale": 0.03}
+    cfg = (MAPPO_CFG if kind == "MAPPO" else IPPO_CFG)(
+        rollouts=8,
+        mini_batches=1,
+        learning_epochs=1,
+        learning_rate=0.0,
+        discount_factor=settings["gamma"],
+        gae_lambda=settings["lambda"],
+        value_loss_scale=settings["value_loss_scale"],
+        entropy_loss_scale=settings["entropy_loss_scale"],
+        value_clip=0.0,
+    )
+    spaces = {"observation_spaces": env.observation_spaces, "action_spaces": env.action_spaces}
+    agent = (MAPPO if kind == "MAPPO" else IPPO)(
+        possible_agents=env.possible_agents,
+        models={a: {"policy": policy, "value": value} for a in env.possible_agents},
+        state_spaces=env.state_spaces,
+        cfg=cfg,
+        **spaces,
+    )
+    trainer = CompiledTrainer(env, agent, {"timesteps": 8, "num_envs": 2, "disable_progressbar": True})
+    functions, runner = trainer.functions, trainer.init(jax.random.key(0))
+    state, observations, env_state = runner.agent_state, runner.observations, runner.env_state
+    rows = {name: [] for name in ("rewards", "values", "dones", "entropy")}
+    rng = np.random.default_rng(0)
+    for step in range(8):
+        actions, extras = functions.act(state, observations, jax.random.key(step), jnp.int32(step))
+        next_observations, env_state, rewards, terminated, truncated, info = env.batch_step(
+            jax.random.split(jax.random.key(100 + step), 2), env_state, actions
+        )
+        rewards = {
+            a: jnp.asarray(rng.normal(size=(2,)), jnp.float32) for a in env.possible_agents
+        }  # distinct per agent
+        done = {a: jnp.asarray(rng.random(2) < 0.2) for a in env.possible_agents}
+        none = {a: jnp.zeros((2, 1), bool) for a in env.possible_agents}
+        column = {a: done[a][:, None] for a in env.possible_agents}
+        following = trainer.agent_observations(next_observations, env_state)
+        transition = Transition(
+            observations, actions, {a: r[:, None] for a, r in rewards.items()}, following, column, none
+        )
+        state = functions.record(state, transition, extras, jnp.int32(step))
+        logits = extras[0]["outputs"]["net_output"]
+        probabilities = jax.nn.softmax(logits)
+        rows["entropy"].append(-(probabilities * jnp.log(probabilities)).sum(-1))
+        rows["rewards"].append(jnp.concatenate([rewards[a] for a in env.possible_agents]))
+        rows["values"].append(extras[0]["values"][:, 0])
+        rows["dones"].append(jnp.concatenate([done[a] for a in env.possible_agents]).astype(jnp.float32))
+        observations = following
+    last_values = functions.act(state, observations, jax.random.key(99), jnp.int32(8))[1][0]["values"][:, 0]
+    state, metrics = functions.update(state, jax.random.key(5), jnp.int32(7))
+    arrays = {name: np.stack([np.asarray(x) for x in values]) for name, values in rows.items()}
+    value_loss, entropy_loss = hand_losses(
+        arrays["rewards"],
+        arrays["values"],
+        np.asarray(last_values),
+        arrays["dones"],
+        arrays["values"],  # lr 0: the values the update sees are those recorded
+        arrays["entropy"],
+        settings,
+    )
+    np.testing.assert_allclose(metrics["value_loss (agent_1)"], value_loss, rtol=1e-4)
+    np.testing.assert_allclose(metrics["entropy_loss (agent_2)"], entropy_loss, rtol=1e-4)
+
+
+class OwnValue(DeterministicMixin, Model):
+    def __init__(self, observation_space, state_space, action_space):
+        Model.__init__(self, observation_space=observation_space, state_space=state_space, action_space=action_space)
+        DeterministicMixin.__init__(self, role="value")
+
+    def setup(self):
+        self.hidden, self.value = nn.Dense(16), nn.Dense(1)
+
+    def compute(self, inputs, role):
+        return self.value(nn.tanh(self.hidden(inputs["observations"]))), {}
+
+
+# --- bad input -------------------------------------------------------------------------------------------
+
+
+def test_models_for_an_agent_the_agents_do_not_have_and_envs_that_differ_are_refused():
+    shared = model()
+    models = {uid: {"policy": shared, "value": shared} for uid in (*AGENTS, "d")}
+    with pytest.raises(KeyError, match=r"models has entries for \['d'\], which are not in possible_agents"):
+        IPPO(possible_agents=AGENTS, models=models, **SPACES)
+    env = mpe()
+    others = ("agent_0", "agent_1", "agent_9")
+    agent = IPPO(
+        possible_agents=others,
+        models={uid: {"policy": shared, "value": shared} for uid in others},
+        observation_spaces=dict.fromkeys(others, OBSERVATION),
+        action_spaces=dict.fromkeys(others, ACTION),
+    )
+    with pytest.raises(ValueError, match=r"environment's agents are \['agent_0', 'agent_1', 'agent_2'\].*agent_9"):
+        CompiledTrainer(env, agent, {"timesteps": 16, "num_envs": 2})
+    agent = IPPO(
+        possible_agents=env.possible_agents,
+        models={uid: {"policy": shared, "value": shared} for uid in env.possible_agents},
+        observation_spaces=dict.fromkeys(env.possible_agents, OBSERVATION),
+        action_spaces=dict.fromkeys(env.possible_agents, ACTION),
+        cfg={"rollouts": 16},
+    )
+    with pytest.raises(ValueError, match=r"agent 'agent_0': the environment's observations have 18 values"):
+        CompiledTrainer(env, agent, {"timesteps": 16, "num_envs": 2})
+
+
+def test_a_mappo_value_built_without_a_state_space_is_refused_naming_the_agent():
+    env = WorldState(mpe())
+    uid = "agent_0"
+    policy = Policy(env.observation_spaces[uid], env.state_spaces[uid], env.action_spaces[uid])
+    value = OwnValue(env.observation_spaces[uid], None, env.action_spaces[uid])
+    with pytest.raises(ValueError, match=r"MAPPO: agent\(s\) \['agent_0', 'agent_1', 'agent_2'\].*value.*state_space"):
+        MAPPO(
+            possible_agents=env.possible_agents,
+            models={a: {"policy": policy, "value": value} for a in env.possible_agents},
+            observation_spaces=env.observation_spaces,
+            state_spaces=env.state_spaces,
+            action_spaces=env.action_spaces,
+        )

@@ -75,3 +75,32 @@ def test_mappo_reads_pettingzoo_state_through_the_host_loop():
     # the value's input is the global state (the 3 agents' 18 observations), the policy's the agent's own
     assert {x.shape for x in jax.tree.leaves(value.params) if x.ndim == 2} == {(54, 32), (32, 1)}
     assert {x.shape for x in jax.tree.leaves(policy.params) if x.ndim == 2} == {(18, 32), (32, 5)}
+
+
+def test_the_skrl_docs_mappo_script_trains_with_one_pair_per_agent_or_one_for_all():
+    from benchmarks._examples import load_example
+
+    script = load_example("skrl2_mappo_pettingzoo")
+    for share, groups in ((False, 3), (True, 1)):
+        env = script.make_env()
+        agent = script.make_agent(env, share=share, rollouts=50, mini_batches=2, learning_epochs=1)
+        assert len(agent.groups) == groups
+        SequentialTrainer(cfg={"timesteps": 100, "disable_progressbar": True}, env=env, agents=agent).train()
+        assert agent.updates == 2 and len(agent.episode_returns) == 4
+
+
+def test_memory_is_refused_naming_memories():
+    env = spread()
+    uid = "agent_0"
+    model = categorical_model(
+        observation_space=env.observation_space(uid),
+        action_space=env.action_space(uid),
+        network=HIDDEN,
+        output="ACTIONS",
+    )
+    with pytest.raises(TypeError, match=r"takes memories=.*skrl #429"):
+        IPPO(
+            possible_agents=env.possible_agents,
+            models={a: {"policy": model, "value": model} for a in env.possible_agents},
+            memory={a: RandomMemory(16) for a in env.possible_agents},
+        )

@@ -65,11 +65,17 @@ class MultiAgent(SkrlMultiAgentAPI, Agent):
         shared_observation_spaces: Any = NOT_GIVEN,
         *,
         state_spaces: Mapping[str, Any] | None = NOT_GIVEN,
+        memory: Any = NOT_GIVEN,
     ) -> None:
         """skrl 1.4's ``(possible_agents, models, memories, observation_spaces, action_spaces, device,
         cfg)`` or 2.x's keywords ``possible_agents, models, memories, observation_spaces,
         state_spaces, action_spaces, device, cfg`` (a ``*_CFG`` or a dict of its keys)."""
         name = type(self).__name__
+        if memory is not NOT_GIVEN:
+            raise TypeError(
+                f"{name} takes memories= (a dict {{agent: memory}}), got memory=: skrl's multi-agent docs misspell it "
+                "(skrl #429) and skrl's code refuses it too"
+            )
         if shared_observation_spaces is not NOT_GIVEN:
             raise NotImplementedError(
                 f"{name}: shared_observation_spaces (skrl 1.4's MAPPO, whose value model reads the shared state as its "
@@ -82,6 +88,11 @@ class MultiAgent(SkrlMultiAgentAPI, Agent):
             raise ValueError(f"{name}: possible_agents is empty")
         if not isinstance(models, Mapping):
             raise TypeError(f"{name}: models must be a dict {{agent: {{role: model}}}}, got {type(models).__name__}")
+        unknown = [uid for uid in models if uid not in self.possible_agents]
+        if unknown:
+            raise KeyError(
+                f"{name}: models has entries for {unknown}, which are not in possible_agents {list(self.possible_agents)}"
+            )
         self.models = {uid: dict(models.get(uid, {})) for uid in self.possible_agents}
         self.observation_spaces = self._spaces(observation_spaces, "observation", "policy")
         self.action_spaces = self._spaces(action_spaces, "action", "policy")

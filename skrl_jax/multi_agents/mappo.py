@@ -46,3 +46,11 @@ class MAPPO(MultiAgent):
                 "is not supported in this version"
             )
         super().__init__(*args, state_spaces=state_spaces, **kwargs)
+        for group in self.groups:
+            value = group.models.get("value")
+            if self.state_spaces[group.agents[0]] is not None and getattr(value, "state_space", None) is None:
+                raise ValueError(
+                    f"MAPPO: agent(s) {list(group.agents)} have a state space but their value model was built without "
+                    "one, so it cannot read the global state: build it with state_space=env.state_spaces[agent] (skrl "
+                    "2.x's Model.__init__) and read inputs['states'] in its compute"
+                )

@@ -597,8 +597,19 @@ def minibatch_order(config: OnPolicyConfig, unit_count: int, key: jax.Array) -> 
     the same every epoch (skrl 1.4's order)."""
     taken = config.mini_batches * (unit_count // config.mini_batches)
     if config.shuffle_minibatches:
-        return jax.random.permutation(key, unit_count)[:taken]
+        return shuffled_indices(key, unit_count)[:taken]
     return jnp.arange(taken)
+
+
+def shuffled_indices(key: jax.Array, count: int) -> jax.Array:
+    """A uniformly random permutation of ``arange(count)``: the indices sorted by 32-bit random keys.
+
+    One sort, where ``jax.random.permutation`` sorts twice (its second round only reorders ties,
+    which 32-bit keys have with probability about ``count**2 / 2**33``: 0.4% of the permutations of
+    6,144 units, and then a tie keeps its two units in index order). Sorting is most of what a
+    shuffle costs on a CPU (0.86 ms per sort of 6,144 keys here): this halves it.
+    """
+    return jax.lax.sort_key_val(jax.random.bits(key, (count,), jnp.uint32), jnp.arange(count))[1]
 
 
 # --- the update, 3: the gradient step ---------------------------------------------------------
