@@ -13,8 +13,9 @@ the same numbers (``value_loss_scale`` 0.25: the peer's 0.5 x 0.5; ``clip_predic
 per update) and the same networks and initialisation (orthogonal: sqrt 2 hidden, 0.01 logits,
 1 value), one policy and one value passed under every agent's keys, so the three agents are one
 group: one forward pass over their stacked rows. The environment is the same JaxMARL environment
-through ``JaxMARLWrapper``. Also run: the same with each agent's own models ("per-agent"), three
-groups.
+through ``JaxMARLWrapper``. Also run: the shared network with each agent's one-hot ID after its
+observations (``AgentIDs``: 21 inputs instead of 18), and each agent with models of its own
+("per-agent"), three groups.
 
 Known differences, not matched: the peer normalises advantages per minibatch (ours over the
 rollout, as skrl) and clips the value loss as ``max(unclipped, clipped)`` (ours skrl's clipped
@@ -48,11 +49,16 @@ from peers import jaxmarl_ippo_ff_mpe as peer  # noqa: E402
 
 ippo_mpe = load_example("ippo_mpe")
 
-SYSTEMS = ("JaxMARL ippo_ff_mpe", "skrl_jax IPPO, shared", "skrl_jax IPPO, per-agent")
+SYSTEMS = (
+    "JaxMARL ippo_ff_mpe",
+    "skrl_jax IPPO, shared",
+    "skrl_jax IPPO, shared + agent IDs",
+    "skrl_jax IPPO, per-agent",
+)
 
 
-def run_ours(config: dict, seed: int, shared: bool) -> dict:
-    trainer = ippo_mpe.make_trainer(config["TOTAL_TIMESTEPS"], shared=shared, progress=False)
+def run_ours(config: dict, seed: int, shared: bool, agent_ids: bool = False) -> dict:
+    trainer = ippo_mpe.make_trainer(config["TOTAL_TIMESTEPS"], shared=shared, progress=False, agent_ids=agent_ids)
     key = jax.random.key(seed)
     start = time.perf_counter()
     compiled = jax.jit(trainer.make_train()).lower(key).compile()
@@ -111,7 +117,8 @@ def main() -> None:
         systems = {
             SYSTEMS[0]: lambda seed: run_peer(config, seed),
             SYSTEMS[1]: lambda seed: run_ours(config, seed, shared=True),
-            SYSTEMS[2]: lambda seed: run_ours(config, seed, shared=False),
+            SYSTEMS[2]: lambda seed: run_ours(config, seed, shared=True, agent_ids=True),
+            SYSTEMS[3]: lambda seed: run_ours(config, seed, shared=False),
         }
         runs = {name: [] for name in systems}
         for seed in range(args.seeds):  # interleaved, one job at a time

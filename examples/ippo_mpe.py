@@ -7,7 +7,7 @@ own IPPO settings for this task (``baselines/IPPO/config/ippo_ff_mpe.yaml``): 16
 critic with orthogonal initialisation; its 10M env steps cut to 2M, which this CPU runs in about
 half a minute a seed. Every seed's whole run is one compiled call, all seeds ``vmap``-ed together.
 
-Run: python examples/ippo_mpe.py [--seeds 5] [--env-steps 2000000] [--per-agent]
+Run: python examples/ippo_mpe.py [--seeds 5] [--env-steps 2000000] [--per-agent] [--agent-ids]
 Its last line is the team return (all agents' rewards summed over an episode; the mean over the
 last 5% of the updates) over the seeds: the measure of ``benchmarks/jaxmarl_ippo.py``'s table.
 """
@@ -23,7 +23,7 @@ import jax
 import numpy as np
 import optax
 
-from skrl_jax.envs import JaxMARLWrapper
+from skrl_jax.envs import AgentIDs, JaxMARLWrapper
 from skrl_jax.models import CategoricalHead, DeterministicHead, shared_model
 from skrl_jax.multi_agents.ippo import IPPO
 from skrl_jax.trainers import CompiledTrainer
@@ -32,12 +32,16 @@ NUM_ENVS, ROLLOUTS, EPOCHS = 16, 128, 4
 ENV_STEPS = 2_000_000  # JaxMARL's config: 10M
 
 
-def make_trainer(env_steps: int = ENV_STEPS, shared: bool = True, progress: bool = True) -> CompiledTrainer:
+def make_trainer(
+    env_steps: int = ENV_STEPS, shared: bool = True, progress: bool = True, agent_ids: bool = False
+) -> CompiledTrainer:
     """``env_steps`` rounded down to whole updates (as JaxMARL's script does); ``shared=False`` gives
-    each agent its own policy and value (three groups)."""
+    each agent its own policy and value (three groups); ``agent_ids`` appends each agent's one-hot ID
+    to its observations (``AgentIDs``), so that a shared network can tell the agents apart."""
     import jaxmarl
 
     env = JaxMARLWrapper(jaxmarl.make("MPE_simple_spread_v3"))
+    env = AgentIDs(env) if agent_ids else env
     observation, action = env.observation_spaces["agent_0"], env.action_spaces["agent_0"]
 
     def dense(features: int, scale: float) -> nn.Dense:
@@ -94,8 +98,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--env-steps", type=int, default=ENV_STEPS)
     parser.add_argument("--per-agent", action="store_true", help="each agent its own networks")
+    parser.add_argument("--agent-ids", action="store_true", help="each agent's one-hot ID after its observations")
     args = parser.parse_args()
-    trainer = make_trainer(args.env_steps, shared=not args.per_agent, progress=False)
+    trainer = make_trainer(args.env_steps, shared=not args.per_agent, progress=False, agent_ids=args.agent_ids)
     keys = jax.random.split(jax.random.key(0), args.seeds)
     print(f"compiling {args.seeds} seeds x {trainer.num_updates} updates ...", flush=True)
     train = jax.jit(jax.vmap(trainer.make_train())).lower(keys).compile()

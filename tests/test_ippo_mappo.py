@@ -25,7 +25,7 @@ from skrl_jax.trainers.compiled import CompiledTrainer
 
 jaxmarl = pytest.importorskip("jaxmarl")
 
-from skrl_jax.envs import JaxMARLWrapper, WorldState, wrap_env  # noqa: E402
+from skrl_jax.envs import AgentIDs, JaxMARLWrapper, WorldState, wrap_env  # noqa: E402
 
 AGENTS = ("a", "b", "c")
 OBSERVATION, ACTION = gym.spaces.Box(-1, 1, (4,)), gym.spaces.Discrete(3)
@@ -501,3 +501,34 @@ def test_a_mappo_value_built_without_a_state_space_is_refused_naming_the_agent()
             state_spaces=env.state_spaces,
             action_spaces=env.action_spaces,
         )
+
+
+def test_agent_ids_let_one_shared_policy_tell_the_agents_apart():
+    env = AgentIDs(mpe())
+    assert env.observation_spaces["agent_1"].shape == (21,)
+    observations, state = env.reset(jax.random.key(0))
+    np.testing.assert_array_equal(observations["agent_1"][-3:], [0.0, 1.0, 0.0])
+    actions = dict.fromkeys(env.possible_agents, jnp.zeros((1,), jnp.int32))
+    for count in range(26):
+        observations, state, _, _, _, info = env.step(jax.random.key(count), state, actions)
+    np.testing.assert_array_equal(info["final_observation"]["agent_2"][-3:], [0.0, 0.0, 1.0])
+    one = model(env.observation_spaces["agent_0"], env.action_spaces["agent_0"])
+    agent = IPPO(
+        possible_agents=env.possible_agents,
+        models={uid: {"policy": one, "value": one} for uid in env.possible_agents},
+        observation_spaces=env.observation_spaces,
+        action_spaces=env.action_spaces,
+        cfg={"rollouts": 26, "mini_batches": 2},
+    )
+    runner, metrics = CompiledTrainer(env, agent, {"timesteps": 52, "num_envs": 2, "disable_progressbar": True}).train(
+        jax.random.key(1)
+    )
+    assert np.isfinite(metrics["episode_return"]).all()
+    # the same observation with another agent's ID gives another action distribution
+    same = runner.observations["agent_0"]
+    swapped = {uid: same.at[:, -3:].set(env.ids[uid]) for uid in env.possible_agents}
+    _, extras = CompiledTrainer(env, agent, {"timesteps": 52, "num_envs": 2}).functions.act(
+        runner.agent_state, swapped, jax.random.key(2), jnp.int32(0), True
+    )
+    logits = extras[0]["outputs"]["net_output"].reshape(3, 2, -1)
+    assert not np.allclose(logits[0], logits[1])

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from skrl_jax.multi_agents.groups import agent_ids, group_agents, stack_rows, unstack_rows
+from skrl_jax.multi_agents.groups import group_agents, stack_rows, unstack_rows
 
 AGENTS = ("a", "b", "c")
 OBS = gym.spaces.Box(-1, 1, (3,))
@@ -52,4 +52,3 @@ def test_rows_stack_agent_major_and_unstack_back():
     for uid in AGENTS:
         np.testing.assert_array_equal(back[uid]["x"], per_agent[uid]["x"])
         np.testing.assert_array_equal(back[uid]["y"], per_agent[uid]["y"])
-    np.testing.assert_array_equal(agent_ids(3, 2), np.repeat(np.eye(3), 2, axis=0))

@@ -3,7 +3,7 @@ environments (gymnax, brax, MuJoCo Playground; JaxMARL, multi-agent)."""
 
 from skrl_jax.envs.gymnasium import GymnasiumWrapper, wrap_env
 from skrl_jax.envs.jax_env import EpisodeState, GymnaxWrapper, JaxEnv
-from skrl_jax.envs.multi_agent import JaxMARLWrapper, MultiAgentJaxEnv, WorldState
+from skrl_jax.envs.multi_agent import AgentIDs, JaxMARLWrapper, MultiAgentJaxEnv, WorldState
 from skrl_jax.envs.observation import (
     PrivilegedStateEnv,
     SelectGymnasiumObservation,
@@ -16,6 +16,7 @@ from skrl_jax.envs.pettingzoo import PettingZooWrapper
 from skrl_jax.envs.physics import BraxWrapper, PlaygroundWrapper, load_playground_env
 
 __all__ = [
+    "AgentIDs",
     "BraxWrapper",
     "EpisodeState",
     "GymnasiumWrapper",

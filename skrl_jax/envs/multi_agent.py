@@ -152,3 +152,49 @@ class WorldState(MultiAgentJaxEnv):
     def states(self, observations: Mapping[str, jax.Array], state: Any) -> dict[str, jax.Array]:
         world = jnp.concatenate([observations[uid] for uid in self.possible_agents], axis=-1)
         return dict.fromkeys(self.possible_agents, world)
+
+
+class AgentIDs(MultiAgentJaxEnv):
+    """Each agent's observation followed by its one-hot ID (its index in ``possible_agents``), so that
+    one network shared by the agents can tell them apart (agents that share a model see the same
+    spaces: build the model for these). ``observation_spaces[agent]`` grows by ``num_agents``."""
+
+    def __init__(self, env: MultiAgentJaxEnv) -> None:
+        self.env = env
+        self.possible_agents = env.possible_agents
+        self.action_spaces = env.action_spaces
+        self.state_spaces = env.state_spaces
+        self.num_envs = env.num_envs
+        count = len(self.possible_agents)
+        self.observation_spaces = {}
+        for uid, space in env.observation_spaces.items():
+            low = np.concatenate([np.broadcast_to(space.low, space.shape).reshape(-1), np.zeros(count)])
+            high = np.concatenate([np.broadcast_to(space.high, space.shape).reshape(-1), np.ones(count)])
+            self.observation_spaces[uid] = gymnasium.spaces.Box(low.astype(np.float32), high.astype(np.float32))
+        self.ids = {uid: jnp.eye(count, dtype=jnp.float32)[index] for index, uid in enumerate(self.possible_agents)}
+
+    def _with_ids(self, observations: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
+        return {
+            uid: jnp.concatenate(
+                [observations[uid], jnp.broadcast_to(self.ids[uid], (*observations[uid].shape[:-1], len(self.ids)))], -1
+            )
+            for uid in self.possible_agents
+        }
+
+    def reset(self, key: jax.Array) -> tuple[dict[str, jax.Array], EpisodeState]:
+        observations, state = self.env.reset(key)
+        return self._with_ids(observations), state
+
+    def step(self, key: jax.Array, state: EpisodeState, action: Any) -> tuple:
+        observations, state, rewards, terminated, truncated, info = self.env.step(key, state, action)
+        info = {**info, "final_observation": self._with_ids(info["final_observation"])}
+        return self._with_ids(observations), state, rewards, terminated, truncated, info
+
+    def batch_step(self, keys: jax.Array, states: EpisodeState, actions: Any) -> tuple:
+        observations, states, rewards, terminated, truncated, info = self.env.batch_step(keys, states, actions)
+        info = {**info, "final_observation": self._with_ids(info["final_observation"])}
+        return self._with_ids(observations), states, rewards, terminated, truncated, info
+
+    def states(self, observations: Mapping[str, jax.Array], state: Any) -> dict[str, jax.Array] | None:
+        size = len(self.ids)
+        return self.env.states({uid: x[..., :-size] for uid, x in observations.items()}, state)

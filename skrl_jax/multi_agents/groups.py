@@ -81,8 +81,3 @@ def unstack_rows(rows: Any, agents: Sequence[str]) -> dict[str, Any]:
     """The inverse of ``stack_rows``: ``{agent: pytree of (N, ...)}``."""
     by_agent = jax.tree.map(lambda leaf: leaf.reshape(len(agents), -1, *leaf.shape[1:]), rows)
     return {uid: jax.tree.map(lambda leaf, index=index: leaf[index], by_agent) for index, uid in enumerate(agents)}
-
-
-def agent_ids(num_agents: int, num_envs: int) -> jax.Array:
-    """One-hot agent IDs ``(num_agents * num_envs, num_agents)`` for rows stacked by ``stack_rows``."""
-    return jnp.repeat(jnp.eye(num_agents, dtype=jnp.float32), num_envs, axis=0)
