@@ -4,7 +4,9 @@ import json
 import platform
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import jax
 
@@ -43,3 +45,22 @@ def write_results(name: str, figures: dict) -> Path:
     path.write_text(json.dumps(record, indent=2))
     print(f"written: {path}")
     return path
+
+
+def greedy_row(row: tuple[float, float]) -> str:
+    steps_per_second, greedy = row
+    return f"{steps_per_second:,.0f} env steps/s, greedy return {greedy:.1f}"
+
+
+def interleaved(
+    systems: dict[str, Callable[[int], Any]], seeds: int, label: str, describe: Callable[[Any], str] = greedy_row
+) -> dict[str, list]:
+    """Each system run once per seed, the systems interleaved within a seed, one job at a time:
+    ``{system: [what its run returned, per seed]}``, each run printed (``describe``) as it ends
+    (by default a run returns ``(env steps/s, greedy return)``)."""
+    rows = {name: [] for name in systems}
+    for seed in range(seeds):
+        for name, run in systems.items():
+            rows[name].append(run(seed))
+            print(f"{label} seed {seed} {name}: {describe(rows[name][-1])}", flush=True)
+    return rows

@@ -31,9 +31,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _examples import load_example  # noqa: E402
-from _results import RESULTS, write_results  # noqa: E402
+from _results import RESULTS, interleaved, write_results  # noqa: E402
 from playground_physics import timed, wrapped_floor  # noqa: E402
-from playground_ppo import interleaved, train_with_brax  # noqa: E402
+from playground_ppo import train_with_brax  # noqa: E402
 
 from skrl_jax.envs import BraxWrapper  # noqa: E402
 

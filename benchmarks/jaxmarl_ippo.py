@@ -44,7 +44,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _examples import load_example  # noqa: E402
-from _results import RESULTS, write_results  # noqa: E402
+from _results import RESULTS, interleaved, write_results  # noqa: E402
 from peers import jaxmarl_ippo_ff_mpe as peer  # noqa: E402
 
 ippo_mpe = load_example("ippo_mpe")
@@ -85,6 +85,13 @@ def run_peer(config: dict, seed: int) -> dict:
     }
 
 
+def describe(row: dict) -> str:
+    return (
+        f"{row['env_steps_per_second']:,.0f} env steps/s, team return {row['final_return']:.1f} "
+        f"(compile {row['compile_seconds']:.1f} s)"
+    )
+
+
 def table(result: dict) -> list[str]:
     runs = result["runs"]
     peer_speed = statistics.median(run["env_steps_per_second"] for run in runs[SYSTEMS[0]])
@@ -120,16 +127,7 @@ def main() -> None:
             SYSTEMS[2]: lambda seed: run_ours(config, seed, shared=True, agent_ids=True),
             SYSTEMS[3]: lambda seed: run_ours(config, seed, shared=False),
         }
-        runs = {name: [] for name in systems}
-        for seed in range(args.seeds):  # interleaved, one job at a time
-            for name, run in systems.items():
-                runs[name].append(run(seed))
-                row = runs[name][-1]
-                print(
-                    f"seed {seed} {name}: {row['env_steps_per_second']:,.0f} env steps/s, "
-                    f"team return {row['final_return']:.1f} (compile {row['compile_seconds']:.1f} s)",
-                    flush=True,
-                )
+        runs = interleaved(systems, args.seeds, "MPE simple spread", describe)
         write_results("jaxmarl_ippo", {"settings": config, "runs": runs})
     print("\n".join(table(json.loads(path.read_text()))))
 

@@ -35,7 +35,6 @@ import argparse
 import json
 import statistics
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import jax
@@ -43,7 +42,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _examples import load_example  # noqa: E402
-from _results import RESULTS, write_results  # noqa: E402
+from _results import RESULTS, interleaved, write_results  # noqa: E402
 from does_sharing_pay import parameter_count  # noqa: E402
 from playground_physics import timed, wrapped_floor  # noqa: E402
 
@@ -84,21 +83,6 @@ def run_brax(task: str, settings: dict, seed: int) -> tuple[float, float]:
 
     environment = registry.load(task, config_overrides={"impl": "jax"})
     return train_with_brax(environment, settings, seed, wrap_env_fn=wrapper.wrap_for_brax_training)
-
-
-def interleaved(systems: dict[str, Callable[[int], tuple[float, float]]], seeds: int, label: str) -> dict[str, list]:
-    """Each system run once per seed, the systems interleaved within a seed, one job at a time:
-    ``{system: [(env steps/s, greedy return) per seed]}``, each run printed as it ends."""
-    rows = {name: [] for name in systems}
-    for seed in range(seeds):
-        for name, run in systems.items():
-            rows[name].append(run(seed))
-            steps_per_second, greedy = rows[name][-1]
-            print(
-                f"{label} seed {seed} {name}: {steps_per_second:,.0f} env steps/s, greedy return {greedy:.1f}",
-                flush=True,
-            )
-    return rows
 
 
 def run_ours(task: str, settings: dict, seed: int, shared: bool) -> tuple[float, float]:

@@ -247,6 +247,8 @@ class Policy(CategoricalMixin, Model):
 
 
 class CentralValue(DeterministicMixin, Model):
+    reads = "states"  # the global state (MAPPO)
+
     def __init__(self, observation_space, state_space, action_space):
         Model.__init__(self, observation_space=observation_space, state_space=state_space, action_space=action_space)
         DeterministicMixin.__init__(self, role="value")
@@ -255,7 +257,11 @@ class CentralValue(DeterministicMixin, Model):
         self.hidden, self.value = nn.Dense(16), nn.Dense(1)
 
     def compute(self, inputs, role):
-        return self.value(nn.tanh(self.hidden(inputs["states"]))), {}
+        return self.value(nn.tanh(self.hidden(inputs[self.reads]))), {}
+
+
+class OwnValue(CentralValue):
+    reads = "observations"  # the agent's own (IPPO)
 
 
 def test_mappo_value_reads_the_world_state_of_all_agents():
@@ -445,18 +451,6 @@ def test_the_value_and_entropy_losses_are_skrls_over_each_agents_own_rows(kind):
     )
     np.testing.assert_allclose(metrics["value_loss (agent_1)"], value_loss, rtol=1e-4)
     np.testing.assert_allclose(metrics["entropy_loss (agent_2)"], entropy_loss, rtol=1e-4)
-
-
-class OwnValue(DeterministicMixin, Model):
-    def __init__(self, observation_space, state_space, action_space):
-        Model.__init__(self, observation_space=observation_space, state_space=state_space, action_space=action_space)
-        DeterministicMixin.__init__(self, role="value")
-
-    def setup(self):
-        self.hidden, self.value = nn.Dense(16), nn.Dense(1)
-
-    def compute(self, inputs, role):
-        return self.value(nn.tanh(self.hidden(inputs["observations"]))), {}
 
 
 # --- bad input -------------------------------------------------------------------------------------------

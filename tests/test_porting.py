@@ -124,6 +124,19 @@ def test_ordered_minibatches_do_not_depend_on_the_key_and_shuffled_ones_do():
         assert equal == same, shuffle
 
 
+def test_a_shuffle_takes_every_unit_once_and_puts_each_anywhere_alike():
+    from skrl_jax.agents.on_policy.update import shuffled_indices
+
+    for count in (1, 7, 6144):
+        order = np.asarray(shuffled_indices(jax.random.key(count), count))
+        np.testing.assert_array_equal(np.sort(order), np.arange(count))
+    # where unit 0 lands over 4,000 shuffles of 8: each position about 500 times (a sorted or biased
+    # shuffle puts it in a few positions only)
+    orders = np.asarray(jax.vmap(lambda key: shuffled_indices(key, 8))(jax.random.split(jax.random.key(0), 4000)))
+    positions = np.bincount(np.argmax(orders == 0, axis=1), minlength=8)
+    assert positions.min() > 400 and positions.max() < 600, positions
+
+
 def test_shuffle_minibatches_is_a_documented_extension_with_the_shuffled_default():
     assert PPO_DEFAULT_CONFIG["shuffle_minibatches"] is True
 

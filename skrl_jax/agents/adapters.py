@@ -126,6 +126,17 @@ def _concatenate_states(observations: jax.Array, states: jax.Array) -> jax.Array
     return jnp.concatenate([jnp.asarray(observations, jnp.float32), jnp.asarray(states, jnp.float32)], -1)
 
 
+def with_states(
+    observations: Any, states: Any, size: int, space: Any, where: str, label: str = "states (privileged)"
+) -> Any:
+    """``concatenate([observations, states], -1)`` after checking that ``states`` has ``size`` values
+    per row of ``observations`` (a ``ValueError`` from ``where``, naming ``label`` and ``space``)."""
+    shape, states_shape = tuple(np.shape(observations)), tuple(np.shape(states))
+    if states_shape[:-1] != shape[:-1] or states_shape[-1:] != (size,):
+        raise ValueError(f"{where}: expected {label} of shape {(*shape[:-1], size)} for {space}, got {states_shape}")
+    return _concatenate_states(observations, states)
+
+
 class SkrlAgentAPI:
     """skrl 1.4's and 2.x's agent API over the host driver's ``act_observations`` / ``record_observations``."""
 
@@ -258,13 +269,7 @@ class SkrlAgentAPI:
                 f"{name}.{what}: the agent was built with state_space={self.state_space} and needs the privileged "
                 "states (env.state()), got None"
             )
-        shape, states_shape = tuple(np.shape(observations)), tuple(np.shape(states))
-        if states_shape[:-1] != shape[:-1] or states_shape[-1:] != (self.privileged_size,):
-            raise ValueError(
-                f"{name}.{what}: expected states (privileged) of shape {(*shape[:-1], self.privileged_size)} "
-                f"for {self.state_space}, got {states_shape}"
-            )
-        return _concatenate_states(observations, states)
+        return with_states(observations, states, self.privileged_size, self.state_space, f"{name}.{what}")
 
     def record_transition(self, *args: Any, **kwargs: Any) -> None:
         """Track episode statistics and record the transition into the memory, in the agent's API:

@@ -65,12 +65,15 @@ class JaxEnv:
         return jax.vmap(self.step)(keys, states, actions)
 
     def _count_episodes(self, state: EpisodeState, outputs: tuple) -> tuple:
-        """``step_env``'s outputs with the flat observations and the episode statistics."""
+        """``step_env``'s outputs with the flat observations and the episode statistics. Rewards and
+        flags may be dicts keyed by agent (a multi-agent environment): the episode's return is then
+        the reward summed over the agents, and it ends where ``info["episode_done"]`` says."""
         observation, env_state, reward, terminated, truncated, info = outputs
-        reward = jnp.asarray(reward, jnp.float32)
-        episode_return = state.episode_return + reward
+        reward = jax.tree.map(lambda r: jnp.asarray(r, jnp.float32), reward)
+        episode_return = state.episode_return + sum(jax.tree.leaves(reward))
         episode_length = state.episode_length + 1
-        done = jnp.logical_or(terminated, truncated)
+        done = info["episode_done"] if "episode_done" in info else jnp.logical_or(terminated, truncated)
+        done = jnp.asarray(done, bool)
         info = {
             "final_observation": self._observation(info.get("final_observation", observation)),
             "episode_return": episode_return,
@@ -80,12 +83,13 @@ class JaxEnv:
         state = EpisodeState(
             env_state, jnp.where(done, 0.0, episode_return), jnp.where(done, 0, episode_length).astype(jnp.int32)
         )
+        flag = lambda x: jnp.asarray(x, bool)  # noqa: E731
         return (
             self._observation(observation),
             state,
             reward,
-            jnp.asarray(terminated, bool),
-            jnp.asarray(truncated, bool),
+            jax.tree.map(flag, terminated),
+            jax.tree.map(flag, truncated),
             info,
         )
 

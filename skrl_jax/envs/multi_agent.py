@@ -47,25 +47,6 @@ class MultiAgentJaxEnv(JaxEnv):
     def _observation(self, observation: Any) -> dict[str, jax.Array]:
         return {uid: jnp.reshape(jnp.asarray(observation[uid], jnp.float32), (-1,)) for uid in self.possible_agents}
 
-    def _count_episodes(self, state: EpisodeState, outputs: tuple) -> tuple:
-        observation, env_state, reward, terminated, truncated, info = outputs
-        reward = {uid: jnp.asarray(reward[uid], jnp.float32) for uid in self.possible_agents}
-        episode_return = state.episode_return + sum(reward.values())
-        episode_length = state.episode_length + 1
-        done = jnp.asarray(info["episode_done"], bool)
-        info = {
-            "final_observation": self._observation(info["final_observation"]),
-            "episode_return": episode_return,
-            "episode_length": episode_length,
-            "episode_done": done,
-        }
-        state = EpisodeState(
-            env_state, jnp.where(done, 0.0, episode_return), jnp.where(done, 0, episode_length).astype(jnp.int32)
-        )
-        flags = {uid: jnp.asarray(terminated[uid], bool) for uid in self.possible_agents}
-        limits = {uid: jnp.asarray(truncated[uid], bool) for uid in self.possible_agents}
-        return self._observation(observation), state, reward, flags, limits, info
-
 
 def is_jaxmarl_env(env: Any) -> bool:
     return any(cls.__module__.startswith("jaxmarl.") for cls in type(env).__mro__)

@@ -30,6 +30,7 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
+from skrl_jax.agents.adapters import with_states
 from skrl_jax.agents.base import Agent
 from skrl_jax.agents.configs import PPO_CFG
 from skrl_jax.agents.core import AgentFunctions
@@ -249,22 +250,14 @@ class MultiAgent(SkrlMultiAgentAPI, Agent):
                 f"{name}.{what}: the agent was built with state_spaces and needs the states as {{agent: state}} "
                 f"(env.state()), got {type(states).__name__}"
             )
-        combined = {}
-        for uid in self.possible_agents:
-            size = self.privileged_sizes[uid]
-            if not size:
-                combined[uid] = observations[uid]
-                continue
-            shape, state_shape = np.shape(observations[uid]), np.shape(states.get(uid))
-            if state_shape[:-1] != shape[:-1] or state_shape[-1:] != (size,):
-                raise ValueError(
-                    f"{name}.{what}: expected states[{uid!r}] of shape {(*shape[:-1], size)} for "
-                    f"{self.state_spaces[uid]}, got {state_shape}"
-                )
-            combined[uid] = jnp.concatenate(
-                [jnp.asarray(observations[uid], jnp.float32), jnp.asarray(states[uid], jnp.float32)], -1
+        return {
+            uid: with_states(
+                observations[uid], states.get(uid), size, self.state_spaces[uid], f"{name}.{what}", f"states[{uid!r}]"
             )
-        return combined
+            if (size := self.privileged_sizes[uid])
+            else observations[uid]
+            for uid in self.possible_agents
+        }
 
     def track_episodes(self, rewards: Any, terminated: Any, truncated: Any, timestep: int) -> None:
         """skrl's episode statistics of a multi-agent run: the reward summed over the agents, an episode
