@@ -25,6 +25,7 @@ from skrl_jax import config as library_config
 from skrl_jax.core.spaces import check_space, compute_space_size
 from skrl_jax.core.validation import describe, raise_if_not_finite
 from skrl_jax.models.conventions import SKRL_1_4_CONVENTIONS, SKRL_2_CONVENTIONS, ModelConventions
+from skrl_jax.models.greedy import greedy_actions
 from skrl_jax.models.initialization import (
     make_initializer,
     pytorch_initialization,
@@ -377,6 +378,22 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
         ``{role: (actions, log_prob, outputs)}`` from one joint forward pass.
         """
         return self._act_as(None, inputs, role, params, key)
+
+    def greedy_act(self, inputs: Any, role: str = "", params: Any = None) -> tuple[jax.Array, dict[str, Any]]:
+        """``(actions, outputs)``: the role's most likely action, with no sampling and no key (pure
+        when ``params`` is given; ``self.params`` otherwise). A Gaussian's is its mean
+        (``mean_actions``, as skrl's evaluation takes it: not clipped), a tanh-squashed Gaussian's the
+        squashed mean, a Categorical's the argmax of its logits (per branch for a MultiCategorical), a
+        deterministic role's its output (clipped when ``clip_actions``)."""
+        params = self.params if params is None else params
+        if params is None:
+            raise RuntimeError(f"{type(self).__name__}.greedy_act: the model has no parameters; pass params=...")
+        self._check_roles((role,))
+        spec = self._spec_for(role)
+        inputs = self._prepare_inputs(inputs)
+        output = self.apply(params, inputs, role)
+        actions, _, outputs = spec.mixin._distribution(self, spec, output, inputs, role, None)
+        return (greedy_actions(self, outputs) if spec.mixin.needs_key else actions), outputs
 
     def enable_training_mode(self, enabled: bool = True) -> None:
         """skrl 2.x's switch of ``self.training`` (read by a user's ``compute``, e.g. for dropout)."""

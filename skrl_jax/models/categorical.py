@@ -162,7 +162,7 @@ class MultiCategoricalMixin(Mixin):
         log_probs = [
             categorical_log_probs(x, config.unnormalized_log_prob) for x in split_branches(net_output, config.nvec)
         ]
-        keys = jax.random.split(key, len(config.nvec))
+        keys = [None] * len(config.nvec) if key is None else jax.random.split(key, len(config.nvec))
         actions = jnp.concatenate([categorical_sample(k, lp) for k, lp in zip(keys, log_probs)], axis=-1)
         taken_actions = inputs.get("taken_actions")
         if taken_actions is None:

@@ -46,8 +46,11 @@ def normal_entropy(log_std: jax.Array) -> jax.Array:
     return 0.5 + LOG_SQRT_2PI + log_std
 
 
-def normal_sample(key: jax.Array, mean: jax.Array, log_std: jax.Array) -> jax.Array:
+def normal_sample(key: jax.Array | None, mean: jax.Array, log_std: jax.Array) -> jax.Array:
+    """A sample of N(mean, exp(log_std)**2); without a key its mode, ``mean`` (the greedy action)."""
     shape = jnp.broadcast_shapes(mean.shape, log_std.shape)
+    if key is None:
+        return jnp.broadcast_to(mean, shape)
     return mean + jnp.exp(log_std) * jax.random.normal(key, shape, dtype=jnp.result_type(mean, jnp.float32))
 
 
@@ -66,8 +69,10 @@ def categorical_log_probs(net_output: jax.Array, unnormalized_log_prob: bool) ->
     return jax.nn.log_softmax(jnp.log(jnp.clip(probs, eps, 1.0 - eps)), axis=-1)
 
 
-def categorical_sample(key: jax.Array, log_probs: jax.Array) -> jax.Array:
-    """One index per batch element, shape ``(..., 1)`` (int32)."""
+def categorical_sample(key: jax.Array | None, log_probs: jax.Array) -> jax.Array:
+    """One index per batch element, shape ``(..., 1)`` (int32); without a key the most likely one."""
+    if key is None:
+        return jnp.argmax(log_probs, axis=-1)[..., None].astype(jnp.int32)
     return jax.random.categorical(key, log_probs, axis=-1)[..., None].astype(jnp.int32)
 
 

@@ -195,6 +195,8 @@ class ObservationInputs:
                 + (f"{len(hidden)} entries" if isinstance(hidden, (list, tuple)) else type(hidden).__name__)
             )
         shapes = [tuple(jnp.shape(h)) for h in hidden]
+        if not all(isinstance(size, int) for shape in (*shapes, inputs["states"].shape) for size in shape):
+            return  # dynamic sizes (an ONNX conversion's batch): nothing to compare before they are known
         batches = {shape[1] for shape in shapes if len(shape) == 3}
         fits = (
             all(len(shape) == 3 and (shape[0], shape[2]) == size for shape, size in zip(shapes, sizes))

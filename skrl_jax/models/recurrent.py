@@ -112,9 +112,15 @@ class RecurrentLayer(nn.Module):
         dtype = sequence.dtype
         for layer, carry in enumerate(carries):
             carry = jax.tree.map(lambda h: h.astype(dtype), carry)
-            carry, sequence = _ScannedStep(self.cell_type, self.hidden_size, name=f"layer_{layer}")(
-                carry, (sequence, ended)
-            )
+            if sequence.shape[0] == 1:  # acting: one step, no loop (the same parameters as the scan's)
+                carry, output = _ResettingStep(self.cell_type, self.hidden_size, name=f"layer_{layer}")(
+                    carry, (sequence[0], ended[0])
+                )
+                sequence = output[None]
+            else:
+                carry, sequence = _ScannedStep(self.cell_type, self.hidden_size, name=f"layer_{layer}")(
+                    carry, (sequence, ended)
+                )
             finals.append(carry)
         outputs = jnp.swapaxes(sequence, 0, 1).reshape(states.shape[0], self.hidden_size)
         return outputs, self._hidden_of(finals)

@@ -12,6 +12,7 @@ import jax
 
 from skrl_jax.agents.base import Agent
 from skrl_jax.agents.core import AgentFunctions
+from skrl_jax.agents.deployment import DeployedPolicy
 from skrl_jax.agents.off_policy.functions import ReplayConfig, replay_specs
 from skrl_jax.agents.off_policy.models import ModelSet, role_of
 from skrl_jax.core.spaces import compute_space_size
@@ -132,6 +133,15 @@ class OffPolicyAgent(Agent):
 
     def parameter_keys(self) -> dict[str, Any]:
         return self.model_set.stored
+
+    def deployed_policy(self) -> DeployedPolicy:
+        """The policy as it acts after training (what ``skrl_jax.export`` exports): the acting model
+        (``policy``; DQN's ``q_network``), its current parameters and the observations' preprocessor
+        with its statistics."""
+        self._require_init("deployed_policy()")
+        role = self.required_models[0]
+        model = self.models[role]
+        return DeployedPolicy(model, role, model.params, self.state_preprocessor, self.state.learner.state_scaler)
 
     def make_functions(self, num_envs: int, timesteps: int = 0) -> AgentFunctions:
         return self.build_functions(self.replay_config(num_envs, timesteps))

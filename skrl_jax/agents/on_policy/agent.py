@@ -10,6 +10,7 @@ import jax.numpy as jnp
 
 from skrl_jax.agents.base import Agent
 from skrl_jax.agents.core import AgentFunctions
+from skrl_jax.agents.deployment import DeployedPolicy
 from skrl_jax.agents.on_policy.functions import make_on_policy_functions, rnn_specs, rollout_specs
 from skrl_jax.agents.on_policy.update import ActorCritic, LossFunction, OnPolicyConfig, make_gradients
 from skrl_jax.agents.sharing import check_group_scales
@@ -174,6 +175,15 @@ class OnPolicyAgent(Agent):
         ``params`` is ``{"policy": ...}`` (shared) or ``{"policy": ..., "value": ...}``, ``minibatch``
         an ``on_policy.update.Minibatch`` of raw states."""
         return make_gradients(self.actor_critic, self.config, self.loss_function)
+
+    def deployed_policy(self) -> DeployedPolicy:
+        """The policy as it acts after training (what ``skrl_jax.export`` exports): the policy model and
+        role, its current parameters and the observations' preprocessor with its statistics."""
+        self._require_init("deployed_policy()")
+        scaler = self.state.learner.state_scaler
+        if self.config.privileged_preprocessor is not None:
+            scaler = scaler[0]  # (observations', privileged states') scalers: the policy reads the first
+        return DeployedPolicy(self.policy, "policy", self.policy.params, self.config.state_preprocessor, scaler)
 
     def value_loss_weight(self, cfg: Mapping[str, Any]) -> float:
         """The value loss's weight in the agent's loss (``value_loss_scale``; A2C's is 1)."""
