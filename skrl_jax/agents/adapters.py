@@ -326,7 +326,16 @@ class SkrlAgentAPI:
         )
 
     def load(self, path: str | os.PathLike) -> None:
-        """Continue from a checkpoint written by ``save`` (checked against this agent's trees)."""
+        """Continue from a checkpoint written by ``save`` (checked against this agent's trees), or load
+        the models and preprocessors of one written by skrl itself (a JAX agent's pickle, read without
+        running code, or a PyTorch agent's ``.pt``: ``skrl_jax.agents.skrl_checkpoints``)."""
+        from skrl_jax.agents.skrl_checkpoints import checkpoint_format, load_skrl_checkpoint
+
+        if Path(path).is_file() and checkpoint_format(path) != "skrl_jax":
+            report = load_skrl_checkpoint(self, path)
+            for model, pairs in report.mapping.items():
+                print(f"{path} -> models[{model!r}]:\n" + "\n".join(f"  {ours} <- {theirs}" for ours, theirs in pairs))
+            return
         state, meta = self.checkpointer.load(path, self.checkpoint_state())
         self.state, self.key = state["state"], state["key"]
         self.updates = int(meta.get("updates", 0))
