@@ -1,7 +1,8 @@
 """Train, export, deploy: PPO on Pendulum, exported to ONNX and StableHLO, played by onnxruntime alone.
 
-1. trains examples/compiled_pendulum.py's PPO (the seed's shared model, observation and value
-   scalers) compiled on gymnax Pendulum-v1, and saves the agent's checkpoint (``agent.save``);
+1. trains PPO with one trunk for the policy and value heads (examples/compiled_pendulum.py's
+   settings: observation and value scalers, KL-adaptive learning rate) compiled on gymnax
+   Pendulum-v1, and saves the agent's checkpoint (``agent.save``);
 2. exports the policy with the command line, from the checkpoint and ``build_agent`` below:
    ``python -m skrl_jax.export examples/export_pendulum.py:build_agent --checkpoint ... --output ...``
    (the value head that shares the trunk is left out, the observation scaler's statistics are
@@ -19,20 +20,59 @@ import subprocess
 import sys
 from pathlib import Path
 
+import flax.linen as nn
 import gymnasium as gym
+import gymnax
 import jax
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from compiled_pendulum import NUM_ENVS, make_trainer  # noqa: E402
+from skrl_jax.agents.ppo import PPO, PPO_DEFAULT_CONFIG
+from skrl_jax.envs import wrap_env
+from skrl_jax.export import policy_function
+from skrl_jax.models import DeterministicHead, GaussianHead, shared_model
+from skrl_jax.resources.preprocessors import RunningStandardScaler
+from skrl_jax.resources.schedulers import KLAdaptiveLR
+from skrl_jax.trainers import CompiledTrainer
 
-from skrl_jax.export import policy_function  # noqa: E402
+NUM_ENVS = 4
+ROLLOUTS = 1024
 
 
-def build_agent(timesteps: int = 100_352):
-    """The agent as training builds it (what the export command rebuilds before loading the checkpoint)."""
-    agent = make_trainer(timesteps, progress=False).agents
-    agent.init({"timesteps": timesteps, "num_envs": NUM_ENVS})
+def environment():
+    return wrap_env(gymnax.make("Pendulum-v1")[0])
+
+
+def build_agent(initialise: bool = True) -> PPO:
+    """The agent as training builds it: what the export command rebuilds before it loads the
+    checkpoint (initialised for NUM_ENVS environments, so that the checkpoint's rollout fits)."""
+    env = environment()
+    trunk = nn.Sequential([nn.Dense(32), nn.elu, nn.Dense(32), nn.elu])
+    heads = {"policy": GaussianHead(), "value": DeterministicHead()}
+    model = shared_model(env.observation_space, env.action_space, trunk, heads)
+    cfg = dict(PPO_DEFAULT_CONFIG)
+    cfg.update(
+        rollouts=ROLLOUTS,
+        learning_epochs=10,
+        mini_batches=32,
+        discount_factor=0.95,
+        learning_rate=1e-3,
+        learning_rate_scheduler=KLAdaptiveLR,
+        learning_rate_scheduler_kwargs={"kl_threshold": 0.008},
+        value_loss_scale=0.5,
+        time_limit_bootstrap=True,
+        state_preprocessor=RunningStandardScaler,
+        state_preprocessor_kwargs={"size": env.observation_space},
+        value_preprocessor=RunningStandardScaler,
+        value_preprocessor_kwargs={"size": 1},
+    )
+    agent = PPO(
+        models={"policy": model, "value": model},
+        cfg=cfg,
+        observation_space=env.observation_space,
+        action_space=env.action_space,
+    )
+    if initialise:
+        agent.init({"num_envs": NUM_ENVS})
     return agent
 
 
@@ -54,13 +94,14 @@ def play_with_jax(agent, episodes: int, seed: int) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--timesteps", type=int, default=100_352)
+    parser.add_argument("--timesteps", type=int, default=100_352, help="steps of each of the 4 environments")
     parser.add_argument("--episodes", type=int, default=10)
     parser.add_argument("--output-dir", type=Path, default=Path("exported"))
     args = parser.parse_args()
-    trainer = make_trainer(args.timesteps)
+    agent = build_agent(initialise=False)
+    trainer = CompiledTrainer(environment(), agent, cfg={"timesteps": args.timesteps, "num_envs": NUM_ENVS})
     trainer.train(jax.random.key(0))
-    checkpoint = trainer.agents.save(args.output_dir / "pendulum_agent.ckpt")
+    checkpoint = agent.save(args.output_dir / "pendulum_agent.ckpt")
     print(f"trained {args.timesteps * NUM_ENVS:,} env steps; checkpoint {checkpoint}")
 
     example = Path(__file__).resolve()
@@ -80,7 +121,7 @@ def main() -> None:
     ).stdout.strip()
     print(played)
     onnx_return = float(played.split("mean return ")[1].split()[0])
-    jax_return = float(np.mean(play_with_jax(trainer.agents, args.episodes, 0)))
+    jax_return = float(np.mean(play_with_jax(agent, args.episodes, 0)))
     print(
         f"gymnasium Pendulum-v1, {args.episodes} episodes: ONNX policy (onnxruntime) mean return {onnx_return:.1f}, "
         f"JAX policy {jax_return:.1f}"

@@ -12,6 +12,7 @@ The layers, bottom to top (a module imports from its own layer and the layers be
     agents/
     multi_agents/  IPPO, MAPPO: groups of agents over the single-agent functions
     trainers/
+    export/     a trained policy as StableHLO / ONNX artefacts, and their command line
     utils/      the top floor: skrl's public paths (runner, model_instantiators, distributed, spaces, set_seed)
 
 Imports are read with ast from every module, at module level and inside functions (lazy imports
@@ -32,7 +33,19 @@ from benchmarks._examples import EXAMPLES, load_example
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "skrl_jax"
 
-LAYERS = ("core", "config", "resources", "models", "memories", "envs", "agents", "multi_agents", "trainers", "utils")
+LAYERS = (
+    "core",
+    "config",
+    "resources",
+    "models",
+    "memories",
+    "envs",
+    "agents",
+    "multi_agents",
+    "trainers",
+    "export",
+    "utils",
+)
 # skrl_jax/__init__.py: config and logger, on config's floor
 ROOT_MODULE_LAYER = "config"
 

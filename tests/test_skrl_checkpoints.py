@@ -80,6 +80,48 @@ class Critic(DeterministicMixin, Model):
         return nn.Dense(1)(x), {}
 
 
+class Policy2(GaussianMixin, Model):
+    """The fixture script's skrl 2.x Policy2, with skrl_jax's imports."""
+
+    def __init__(self, observation_space, state_space, action_space, device=None, **kwargs):
+        Model.__init__(
+            self,
+            observation_space=observation_space,
+            state_space=state_space,
+            action_space=action_space,
+            device=device,
+            **kwargs,
+        )
+        GaussianMixin.__init__(self, clip_actions=False, clip_log_std=True, min_log_std=-20, max_log_std=2)
+
+    @nn.compact
+    def __call__(self, inputs, role):
+        x = nn.elu(nn.Dense(32)(inputs["observations"]))
+        x = nn.elu(nn.Dense(32)(x))
+        x = nn.Dense(self.num_actions)(x)
+        log_std = self.param("log_std", lambda _: -0.5 * jnp.ones(self.num_actions))
+        return 2 * nn.tanh(x), {"log_std": log_std}
+
+
+class Value2(DeterministicMixin, Model):
+    def __init__(self, observation_space, state_space, action_space, device=None, **kwargs):
+        Model.__init__(
+            self,
+            observation_space=observation_space,
+            state_space=state_space,
+            action_space=action_space,
+            device=device,
+            **kwargs,
+        )
+        DeterministicMixin.__init__(self, clip_actions=False)
+
+    @nn.compact
+    def __call__(self, inputs, role):
+        x = nn.elu(nn.Dense(32)(inputs["observations"]))
+        x = nn.elu(nn.Dense(32)(x))
+        return nn.Dense(1)(x), {}
+
+
 def ppo(value_preprocessor=True, models=None):
     models = models or {"policy": Policy(OBSERVATIONS, ACTIONS), "value": Value(OBSERVATIONS, ACTIONS)}
     cfg = dict(PPO_DEFAULT_CONFIG, state_preprocessor=RunningStandardScaler)
@@ -124,6 +166,41 @@ def test_a_skrl_1_4_3_jax_ppo_checkpoint_loads_and_gives_skrls_outputs():
     close(outputs["log_std"], io["log_std"])
     close(log_prob, io["log_prob"])
     values = agent.value.apply(learner.params["value"], states, "value")[0]
+    close(values, io["values"])
+    close(agent.config.value_preprocessor.inverse(learner.value_scaler, values), io["unscaled_values"], 1e-5)
+
+
+def test_a_skrl_2_1_1_jax_ppo_checkpoint_loads_with_2x_names_and_gives_skrls_outputs():
+    from skrl_jax.agents.ppo import PPO_CFG
+
+    models = {"policy": Policy2(OBSERVATIONS, None, ACTIONS), "value": Value2(OBSERVATIONS, None, ACTIONS)}
+    cfg = PPO_CFG(
+        observation_preprocessor=RunningStandardScaler,
+        observation_preprocessor_kwargs={"size": OBSERVATIONS},
+        value_preprocessor=RunningStandardScaler,
+        value_preprocessor_kwargs={"size": 1},
+    )
+    agent = PPO(
+        models=models,
+        memory=RandomMemory(16, 1),
+        observation_space=OBSERVATIONS,
+        state_space=None,
+        action_space=ACTIONS,
+        cfg=cfg,
+    )
+    agent.init()
+    io = np.load(FIXTURES / "ppo_skrl_2.1.1_jax_io.npz")
+    report = load_skrl_checkpoint(agent, FIXTURES / "ppo_skrl_2.1.1_jax.pickle")
+    assert report.preprocessors == ["observation_preprocessor", "value_preprocessor"]
+    learner = agent.state.learner
+    states = agent.config.state_preprocessor.standardize(learner.state_scaler, io["observations"])
+    close(states, io["states"])
+    inputs = {"observations": states, "taken_actions": io["actions"]}
+    _, outputs = models["policy"].act(inputs, "policy", params=learner.params["policy"], key=jax.random.key(0))
+    close(outputs["mean_actions"], io["mean_actions"])
+    close(outputs["log_std"], io["log_std"])
+    close(outputs["log_prob"], io["log_prob"])
+    values = models["value"].apply(learner.params["value"], {"observations": states}, "value")[0]
     close(values, io["values"])
     close(agent.config.value_preprocessor.inverse(learner.value_scaler, values), io["unscaled_values"], 1e-5)
 
