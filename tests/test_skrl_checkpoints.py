@@ -2,6 +2,7 @@
 1.4.3 itself (fixtures made by tests/fixtures/skrl_checkpoints/make_skrl_jax_fixtures.py), read
 without running code; PyTorch .pt files where torch is installed."""
 
+import ast
 import pickle
 from pathlib import Path
 
@@ -27,99 +28,20 @@ OBSERVATIONS = gym.spaces.Box(-8.0, 8.0, (3,), np.float32)
 ACTIONS = gym.spaces.Box(-2.0, 2.0, (1,), np.float32)
 
 
-# the fixture script's models, as skrl's JAX documentation writes them, with skrl_jax's imports
+def ported_models(script, names):
+    """The model classes ``names`` of the fixture ``script``, as skrl's JAX code writes them, run
+    with skrl_jax's imports instead of skrl's: the port is the same code."""
+    tree = ast.parse((FIXTURES / script).read_text())
+    classes = [node for node in tree.body if isinstance(node, ast.ClassDef) and node.name in names]
+    namespace = {"nn": nn, "jnp": jnp, "Model": Model, "GaussianMixin": GaussianMixin}
+    namespace["DeterministicMixin"] = DeterministicMixin
+    exec(compile(ast.Module(classes, []), script, "exec"), namespace)
+    return [namespace[name] for name in names]
 
 
-class Policy(GaussianMixin, Model):
-    def __init__(
-        self,
-        observation_space,
-        action_space,
-        device=None,
-        clip_actions=False,
-        clip_log_std=True,
-        min_log_std=-20,
-        max_log_std=2,
-        reduction="sum",
-        **kwargs,
-    ):
-        Model.__init__(self, observation_space, action_space, device, **kwargs)
-        GaussianMixin.__init__(self, clip_actions, clip_log_std, min_log_std, max_log_std, reduction)
-
-    @nn.compact
-    def __call__(self, inputs, role):
-        x = nn.elu(nn.Dense(32)(inputs["states"]))
-        x = nn.elu(nn.Dense(32)(x))
-        x = nn.Dense(self.num_actions)(x)
-        log_std = self.param("log_std", lambda _: -0.5 * jnp.ones(self.num_actions))
-        return 2 * nn.tanh(x), log_std, {}
-
-
-class Value(DeterministicMixin, Model):
-    def __init__(self, observation_space, action_space, device=None, clip_actions=False, **kwargs):
-        Model.__init__(self, observation_space, action_space, device, **kwargs)
-        DeterministicMixin.__init__(self, clip_actions)
-
-    @nn.compact
-    def __call__(self, inputs, role):
-        x = nn.elu(nn.Dense(32)(inputs["states"]))
-        x = nn.elu(nn.Dense(32)(x))
-        return nn.Dense(1)(x), {}
-
-
-class Critic(DeterministicMixin, Model):
-    def __init__(self, observation_space, action_space, device=None, clip_actions=False, **kwargs):
-        Model.__init__(self, observation_space, action_space, device, **kwargs)
-        DeterministicMixin.__init__(self, clip_actions)
-
-    @nn.compact
-    def __call__(self, inputs, role):
-        x = jnp.concatenate([inputs["states"], inputs["taken_actions"]], axis=-1)
-        x = nn.relu(nn.Dense(32)(x))
-        x = nn.relu(nn.Dense(32)(x))
-        return nn.Dense(1)(x), {}
-
-
-class Policy2(GaussianMixin, Model):
-    """The fixture script's skrl 2.x Policy2, with skrl_jax's imports."""
-
-    def __init__(self, observation_space, state_space, action_space, device=None, **kwargs):
-        Model.__init__(
-            self,
-            observation_space=observation_space,
-            state_space=state_space,
-            action_space=action_space,
-            device=device,
-            **kwargs,
-        )
-        GaussianMixin.__init__(self, clip_actions=False, clip_log_std=True, min_log_std=-20, max_log_std=2)
-
-    @nn.compact
-    def __call__(self, inputs, role):
-        x = nn.elu(nn.Dense(32)(inputs["observations"]))
-        x = nn.elu(nn.Dense(32)(x))
-        x = nn.Dense(self.num_actions)(x)
-        log_std = self.param("log_std", lambda _: -0.5 * jnp.ones(self.num_actions))
-        return 2 * nn.tanh(x), {"log_std": log_std}
-
-
-class Value2(DeterministicMixin, Model):
-    def __init__(self, observation_space, state_space, action_space, device=None, **kwargs):
-        Model.__init__(
-            self,
-            observation_space=observation_space,
-            state_space=state_space,
-            action_space=action_space,
-            device=device,
-            **kwargs,
-        )
-        DeterministicMixin.__init__(self, clip_actions=False)
-
-    @nn.compact
-    def __call__(self, inputs, role):
-        x = nn.elu(nn.Dense(32)(inputs["observations"]))
-        x = nn.elu(nn.Dense(32)(x))
-        return nn.Dense(1)(x), {}
+Policy, Value, Critic, Policy2, Value2 = ported_models(
+    "make_skrl_jax_fixtures.py", ["Policy", "Value", "Critic", "Policy2", "Value2"]
+)
 
 
 def ppo(value_preprocessor=True, models=None):
