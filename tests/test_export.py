@@ -376,3 +376,18 @@ def test_the_export_command_names_what_it_could_not_find(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main([str(tmp_path / "missing.py") + ":build", "--output", str(tmp_path / "p.stablehlo")])
     assert f"no file {tmp_path / 'missing.py'}" in capsys.readouterr().err
+
+
+def test_an_rpo_policy_exports_its_mean_without_the_perturbation(tmp_path):
+    from skrl_jax.agents.rpo import RPO
+    from tests.test_agents import RPOPolicy
+
+    space = gym.spaces.Box(-8.0, 8.0, (3,), np.float32)
+    model = RPOPolicy(space, ACTIONS["gaussian"])
+    agent = RPO(models={"policy": model, "value": model}, memory=RandomMemory(4, 2), cfg={"rollouts": 4, "alpha": 0.5})
+    agent.init()
+    loaded = load_policy(export_policy(agent, None, tmp_path / "rpo.stablehlo"))
+    observations = random_observations(space, 1000)
+    inputs = {"states": observations, "alpha": 0.0, "key": jax.random.key(3)}
+    mean = model.apply(model.params, inputs, "policy")[0]
+    assert_same_actions(loaded(observations), mean, discrete=False)

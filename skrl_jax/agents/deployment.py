@@ -10,7 +10,7 @@ the preprocessor folded in as constants: what an exported artefact computes
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import jax
@@ -38,7 +38,8 @@ class DeployedPolicy(NamedTuple):
     model: the model that acts; role: the role it acts with ("policy"; a DQN's "q_network");
     params: the model's whole parameter tree (a shared model's value head stays unused);
     preprocessor / scaler: the observations' ``RunningStandardScaler`` and its statistics (None:
-    observations are used as they come).
+    observations are used as they come); inputs: fixed entries ``compute`` reads besides the
+    observations (RPO's ``{"alpha": 0.0, "key": ...}``: its mean unperturbed).
     """
 
     model: Model
@@ -46,6 +47,7 @@ class DeployedPolicy(NamedTuple):
     params: Any
     preprocessor: RunningStandardScaler | None = None
     scaler: ScalerState | None = None
+    inputs: Mapping[str, Any] = {}
 
 
 def policy_kind(policy: DeployedPolicy) -> str:
@@ -84,7 +86,7 @@ def policy_function(policy: DeployedPolicy, stochastic: bool = False) -> Callabl
         states = jnp.asarray(flatten_sample(model.observation_space, observations), jnp.float32)
         if policy.preprocessor is not None:
             states = policy.preprocessor.standardize(policy.scaler, states)
-        inputs = {"states": states} if rnn is None else {"states": states, "rnn": list(rnn)}
+        inputs = {**policy.inputs, "states": states, **({} if rnn is None else {"rnn": list(rnn)})}
         if stochastic:
             check_key(key, "the stochastic policy function")
             actions, _, outputs = act_triple(model.act(inputs, role, params=policy.params, key=key))

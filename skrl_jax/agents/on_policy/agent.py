@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 
 from skrl_jax.agents.base import Agent
@@ -183,7 +184,9 @@ class OnPolicyAgent(Agent):
         scaler = self.state.learner.state_scaler
         if self.config.privileged_preprocessor is not None:
             scaler = scaler[0]  # (observations', privileged states') scalers: the policy reads the first
-        return DeployedPolicy(self.policy, "policy", self.policy.params, self.config.state_preprocessor, scaler)
+        # RPO's compute perturbs the mean by U(-alpha, alpha): alpha 0 acts with the mean itself
+        inputs = {} if self.config.alpha is None else {"alpha": 0.0, "key": jax.random.key(0)}
+        return DeployedPolicy(self.policy, "policy", self.policy.params, self.config.state_preprocessor, scaler, inputs)
 
     def value_loss_weight(self, cfg: Mapping[str, Any]) -> float:
         """The value loss's weight in the agent's loss (``value_loss_scale``; A2C's is 1)."""
