@@ -205,6 +205,18 @@ class SkrlAgentAPI:
         check_no_2x_keys(cfg or {}, name, "no state_space= and models built without it", self.default_config)
         return merge_config(self.default_config, cfg, name) if self.default_config else dict(cfg or {})
 
+    def skrl_preprocessor_names(self) -> dict[str, str]:
+        """skrl's checkpoint module names of the preprocessors in this agent's API -> what they
+        standardise: 1.4's ``state_preprocessor`` is the observations'; 2.x's is the privileged
+        states', its ``observation_preprocessor`` the observations'."""
+        if self.skrl_api == "2.x":
+            return {
+                "observation_preprocessor": "observations",
+                "state_preprocessor": "privileged",
+                "value_preprocessor": "values",
+            }
+        return {"state_preprocessor": "observations", "value_preprocessor": "values"}
+
     def enable_training_mode(self, enabled: bool = True) -> None:
         """skrl 2.x's name for ``set_mode("train" if enabled else "eval")``."""
         self.set_mode("train" if enabled else "eval")

@@ -110,17 +110,6 @@ class LoadReport(NamedTuple):
     mapping: dict[str, list[tuple[str, str]]]
 
 
-def preprocessor_slots(agent: Any) -> dict[str, str]:
-    """skrl's preprocessor module names in ``agent``'s API -> what they standardise."""
-    if getattr(agent, "skrl_api", "1.4") == "2.x":
-        return {
-            "observation_preprocessor": "observations",
-            "state_preprocessor": "privileged",
-            "value_preprocessor": "values",
-        }
-    return {"state_preprocessor": "observations", "value_preprocessor": "values"}
-
-
 def _scalers(agent: Any, learner: Any) -> dict[str, Any]:
     """The agent's scaler states by slot (None where it has no preprocessor)."""
     state = learner.state_scaler
@@ -215,7 +204,7 @@ def load_skrl_checkpoint(agent: Any, path: str | os.PathLike, format: str | None
             state = state["params"] if isinstance(state, Mapping) and set(state) == {"params"} else state
         params[key] = restore(learner.params[key], state, source)
     scalers, loaded_scalers = _scalers(agent, learner), []
-    for name, slot in preprocessor_slots(agent).items():
+    for name, slot in agent.skrl_preprocessor_names().items():
         has_module, has_scaler = name in modules, scalers[slot] is not None
         if has_module != has_scaler:
             raise CheckpointError(
@@ -254,7 +243,7 @@ def save_skrl_checkpoint(agent: Any, path: str | os.PathLike) -> Path:
     learner = agent.state.learner
     modules = {key: flax.serialization.to_bytes({"params": jax.device_get(learner.params[key])}) for key in stored}
     scalers = _scalers(agent, learner)
-    for name, slot in preprocessor_slots(agent).items():
+    for name, slot in agent.skrl_preprocessor_names().items():
         if scalers[slot] is not None:
             mean, variance, count = jax.device_get(tuple(scalers[slot]))
             state = {"running_mean": mean, "running_variance": variance, "current_count": count}
