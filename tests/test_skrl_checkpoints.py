@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from benchmarks._examples import load_example
 from skrl_jax.agents.ppo import PPO, PPO_DEFAULT_CONFIG
 from skrl_jax.agents.sac import SAC, SAC_DEFAULT_CONFIG
 from skrl_jax.agents.skrl_checkpoints import load_skrl_checkpoint
@@ -55,6 +56,33 @@ def ppo(value_preprocessor=True, models=None):
     return agent
 
 
+def ppo_2x(models):
+    """skrl 2.x's PPO with observation and value preprocessors over ``models``, initialised."""
+    from skrl_jax.agents.ppo import PPO_CFG
+
+    cfg = PPO_CFG(
+        observation_preprocessor=RunningStandardScaler,
+        observation_preprocessor_kwargs={"size": OBSERVATIONS},
+        value_preprocessor=RunningStandardScaler,
+        value_preprocessor_kwargs={"size": 1},
+    )
+    memory = RandomMemory(16, 1)
+    agent = PPO(
+        models=models, memory=memory, observation_space=OBSERVATIONS, state_space=None, action_space=ACTIONS, cfg=cfg
+    )
+    agent.init()
+    return agent
+
+
+def shared_port(version):
+    """The port of the torch fixtures' shared model (1.4's or 2.x's form) and its PPO: ``(agent, model)``."""
+    if version.startswith("2."):
+        model = load_example("shared_model_skrl2").SharedModel(OBSERVATIONS, None, ACTIONS, None)
+        return ppo_2x({"policy": model, "value": model}), model
+    model = SharedModel(OBSERVATIONS, ACTIONS)
+    return ppo(models={"policy": model, "value": model}), model
+
+
 def sac():
     models = {"policy": Policy(OBSERVATIONS, ACTIONS)}
     models.update({name: Critic(OBSERVATIONS, ACTIONS) for name in ("critic_1", "critic_2")})
@@ -93,24 +121,8 @@ def test_a_skrl_1_4_3_jax_ppo_checkpoint_loads_and_gives_skrls_outputs():
 
 
 def test_a_skrl_2_1_1_jax_ppo_checkpoint_loads_with_2x_names_and_gives_skrls_outputs():
-    from skrl_jax.agents.ppo import PPO_CFG
-
     models = {"policy": Policy2(OBSERVATIONS, None, ACTIONS), "value": Value2(OBSERVATIONS, None, ACTIONS)}
-    cfg = PPO_CFG(
-        observation_preprocessor=RunningStandardScaler,
-        observation_preprocessor_kwargs={"size": OBSERVATIONS},
-        value_preprocessor=RunningStandardScaler,
-        value_preprocessor_kwargs={"size": 1},
-    )
-    agent = PPO(
-        models=models,
-        memory=RandomMemory(16, 1),
-        observation_space=OBSERVATIONS,
-        state_space=None,
-        action_space=ACTIONS,
-        cfg=cfg,
-    )
-    agent.init()
+    agent = ppo_2x(models)
     io = np.load(FIXTURES / "ppo_skrl_2.1.1_jax_io.npz")
     report = load_skrl_checkpoint(agent, FIXTURES / "ppo_skrl_2.1.1_jax.pickle")
     assert report.preprocessors == ["observation_preprocessor", "value_preprocessor"]
@@ -222,30 +234,7 @@ def test_truncated_or_foreign_skrl_files_are_refused(tmp_path):
 @pytest.mark.parametrize("version", ["1.4.3", "2.1.1"])
 def test_a_skrl_pytorch_shared_model_checkpoint_maps_onto_the_port_and_gives_skrls_outputs(version, capsys):
     pytest.importorskip("torch")
-    if version == "2.1.1":
-        from benchmarks._examples import load_example
-        from skrl_jax.agents.ppo import PPO_CFG
-
-        model = load_example("shared_model_skrl2").SharedModel(OBSERVATIONS, None, ACTIONS, None)
-        cfg = PPO_CFG(
-            observation_preprocessor=RunningStandardScaler,
-            observation_preprocessor_kwargs={"size": OBSERVATIONS},
-            value_preprocessor=RunningStandardScaler,
-            value_preprocessor_kwargs={"size": 1},
-        )
-        models = {"policy": model, "value": model}
-        agent = PPO(
-            models=models,
-            memory=RandomMemory(16, 1),
-            observation_space=OBSERVATIONS,
-            state_space=None,
-            action_space=ACTIONS,
-            cfg=cfg,
-        )
-        agent.init()
-    else:
-        model = SharedModel(OBSERVATIONS, ACTIONS)
-        agent = ppo(models={"policy": model, "value": model})
+    agent, model = shared_port(version)
     name = f"ppo_shared_skrl_{version}_torch"
     io = np.load(FIXTURES / f"{name}_io.npz")
     agent.load(FIXTURES / f"{name}.pt")
