@@ -12,7 +12,8 @@ entropy weight per action dimension); episodes of 1,000 steps with cached resets
 Timing excludes compilation and evaluation: brax's own ``training/sps`` of its last epoch; ours the
 compiled run timed alone. The physics floor is the same environment stepped alone with random
 actions through ``BraxWrapper`` (``playground_physics.wrapped_floor``). Greedy returns: brax's
-deterministic evaluation (128 episodes), ours ``make_evaluate`` (16 episodes of 1,000 steps).
+deterministic evaluation (128 episodes), ours ``make_evaluate`` over as many (128 episodes of 1,000
+steps; results before 2026-12-07 06:00 used 16).
 
 Run: python benchmarks/brax_ppo.py [--envs inverted_pendulum hopper ant] [--env-steps 1003520] [--seeds 3]
 Writes benchmarks/results/brax_ppo_<environment>.json as each environment finishes, then prints the
@@ -39,6 +40,7 @@ from skrl_jax.envs import BraxWrapper  # noqa: E402
 
 playground_ppo = load_example("playground_ppo")
 BACKEND = "spring"
+EVAL_EPISODES = 128  # brax's evaluation: num_eval_envs=128 episodes
 
 
 def brax_settings(env_steps: int) -> dict:
@@ -74,7 +76,7 @@ def run_ours(name: str, settings: dict, seed: int) -> tuple[float, float]:
 
     env = BraxWrapper(envs.get_environment(name, backend=BACKEND), episode_length=1000, reset="cached")
     trainer = playground_ppo.make_brax_style_trainer(env, settings, progress=False)
-    return playground_ppo.train_and_evaluate(trainer, settings["episode_length"], seed)
+    return playground_ppo.train_and_evaluate(trainer, settings["episode_length"], seed, EVAL_EPISODES)
 
 
 def table(results: dict[str, dict]) -> list[str]:

@@ -103,9 +103,11 @@ def make_brax_style_trainer(env, settings: dict, shared: bool = False, progress:
     return CompiledTrainer(env, agent, cfg=trainer_cfg)
 
 
-def train_and_evaluate(trainer: CompiledTrainer, episode_length: int, seed: int) -> tuple[float, float]:
+def train_and_evaluate(
+    trainer: CompiledTrainer, episode_length: int, seed: int, episodes: int = 16
+) -> tuple[float, float]:
     """``(env steps/s, greedy return)``: the compiled run timed without its compilation, then the
-    greedy policy's mean return over 16 episodes of ``episode_length`` steps."""
+    greedy policy's mean return over ``episodes`` episodes of ``episode_length`` steps."""
     key = jax.random.key(seed)
     train = jax.jit(trainer.make_train()).lower(key).compile()
     start = time.perf_counter()
@@ -113,7 +115,7 @@ def train_and_evaluate(trainer: CompiledTrainer, episode_length: int, seed: int)
     seconds = time.perf_counter() - start
     if not np.all(np.isfinite(np.asarray(metrics["policy_loss"]))):
         raise FloatingPointError(f"the run diverged: policy_loss per update {np.asarray(metrics['policy_loss'])}")
-    evaluate = jax.jit(trainer.make_evaluate(16, episode_length))
+    evaluate = jax.jit(trainer.make_evaluate(episodes, episode_length))
     greedy = float(np.mean(evaluate(runner.agent_state, jax.random.key(seed + 1000))))
     return trainer.num_updates * trainer.update_interval * trainer.num_envs / seconds, greedy
 
