@@ -1,5 +1,5 @@
 """Does every training example reach its task's bar? Runs each example as a user would, once per
-seed, and reads the figure its last line prints (the same figure the README's table gives).
+seed, and reads the figure its last line prints (the same figure the docs' tables give).
 
 - host-loop examples (one seed per run): the mean return of the last 20 training episodes (DQN: the
   greedy policy's return over 10 episodes, as its last line prints);
@@ -34,7 +34,7 @@ EXAMPLES = {
     "dqn_cartpole": (["--settings", "tuned"], 475.0, "host-greedy"),
     "compiled_cartpole": ([], 475.0, "vmapped"),
     "compiled_pendulum": ([], -200.0, "vmapped"),
-    # skrl 2.x's scripts beside 1.4's (README, "skrl 1.4 or 2.x")
+    # skrl 2.x's scripts beside 1.4's (docs/skrl-apis.md)
     "skrl2_pendulum_ppo_port": ([], -200.0, "host"),
     "skrl_shared_cartpole_ppo": ([], 475.0, "host"),
     "skrl2_shared_cartpole_ppo": ([], 475.0, "host"),

@@ -1,9 +1,9 @@
-"""Rewrite the README's result tables from the committed results files.
+"""Rewrite the result tables of the README and the docs pages from the committed results files.
 
-A table in the README sits between ``<!-- table: python benchmarks/<script>.py <arguments> --table -->``
+A table in the README or a page of docs/ sits between ``<!-- table: python benchmarks/<script>.py <arguments> --table -->``
 and ``<!-- end table -->``; this script runs each such command (which reads results files and runs
-nothing) and puts the rows it prints in between. ``tests/test_docs_and_examples.py`` checks that the
-README holds exactly those rows, so a figure is never copied by hand.
+nothing) and puts the rows it prints in between. ``tests/test_docs_and_examples.py`` checks that each
+document holds exactly those rows, so a figure is never copied by hand.
 
 Run: python benchmarks/readme_tables.py
 """
@@ -16,7 +16,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TABLE = re.compile(r"(<!-- table: python (benchmarks/\w+\.py) (.*?) -->\n)(.*?)(\n<!-- end table -->)", flags=re.S)
+# the rows between the markers never span another comment, so an empty table cannot swallow the next one
+TABLE = re.compile(
+    r"(<!-- table: python (benchmarks/\w+\.py) (.*?) -->\n)((?:(?!<!--).)*?)(\n?<!-- end table -->)", flags=re.S
+)
+
+
+def documents() -> list[Path]:
+    """The README and every page of the docs site."""
+    return [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 
 
 def printed_rows(script: str, arguments: str) -> str:
@@ -27,11 +35,13 @@ def printed_rows(script: str, arguments: str) -> str:
 
 
 def main() -> None:
-    readme = ROOT / "README.md"
-    text = readme.read_text()
-    updated = TABLE.sub(lambda m: m.group(1) + printed_rows(m.group(2), m.group(3)) + m.group(5), text)
-    readme.write_text(updated)
-    print(f"{len(TABLE.findall(text))} table(s) rewritten in {readme}")
+    for document in documents():
+        text = document.read_text()
+        if not TABLE.search(text):
+            continue
+        updated = TABLE.sub(lambda m: m.group(1) + printed_rows(m.group(2), m.group(3)) + "\n<!-- end table -->", text)
+        document.write_text(updated)
+        print(f"{len(TABLE.findall(text))} table(s) rewritten in {document.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -6,13 +6,16 @@ model classes, run with skrl_jax's imports: tests/test_skrl_checkpoints.py's age
 differences are printed: standardised observations, mean actions, log-probabilities of the given actions, and
 values (Q-values for SAC's critics). The PyTorch fixtures need torch (they are left out without it).
 
-Run: python benchmarks/skrl_checkpoint_parity.py
-Writes benchmarks/results/skrl_checkpoint_parity.json.
+Run: python benchmarks/skrl_checkpoint_parity.py [--table]
+Writes benchmarks/results/skrl_checkpoint_parity.json (committed) and prints the table; ``--table`` prints it from
+that file without running anything.
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
@@ -23,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from _results import write_results  # noqa: E402
+from _results import RESULTS, write_results  # noqa: E402
 
 import tests.test_skrl_checkpoints as fixtures  # noqa: E402
 
@@ -103,7 +106,26 @@ def torch_shared(version: str) -> dict[str, float]:
     }
 
 
+def print_table(results: dict, commit: str) -> None:
+    print(
+        "| checkpoint written by | observations | mean actions | log-prob (largest \\|log-prob\\|) | values | commit |"
+    )
+    print("| --- | --- | --- | --- | --- | --- |")
+    for name, found in results.items():
+        print(
+            f"| {name} | {found['observations']:.1e} | {found['mean_actions']:.1e} | {found['log_prob']:.1e} "
+            f"({found['largest |log_prob|']:.1f}) | {found['values']:.1e} | {commit} |"
+        )
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--table", action="store_true", help="print the table of the results file; run nothing")
+    args = parser.parse_args()
+    if args.table:
+        recorded = json.loads((RESULTS / "skrl_checkpoint_parity.json").read_text())
+        print_table(recorded["max_abs_differences"], recorded["commit"])
+        return
     rows = {
         "skrl 1.4.3 JAX PPO (separate models)": lambda: jax_ppo("ppo_skrl_1.4.3_jax", fixtures.ppo()),
         "skrl 2.1.1 JAX PPO (separate models)": lambda: jax_ppo(
@@ -122,16 +144,9 @@ def main() -> None:
         rows["skrl 2.1.1 PyTorch PPO (shared model)"] = lambda: torch_shared("2.1.1")
     else:
         print("torch is not installed: the PyTorch fixtures are left out")
-    results = {}
-    print("| checkpoint written by | observations | mean actions | log-prob (largest |log-prob|) | values |")
-    print("| --- | --- | --- | --- | --- |")
-    for name, measure in rows.items():
-        found = results[name] = measure()
-        print(
-            f"| {name} | {found['observations']:.1e} | {found['mean_actions']:.1e} | {found['log_prob']:.1e} "
-            f"({found['largest |log_prob|']:.1f}) | {found['values']:.1e} |"
-        )
-    write_results("skrl_checkpoint_parity", {"max_abs_differences": results})
+    results = {name: measure() for name, measure in rows.items()}
+    path = write_results("skrl_checkpoint_parity", {"max_abs_differences": results})
+    print_table(results, json.loads(path.read_text())["commit"])
 
 
 if __name__ == "__main__":

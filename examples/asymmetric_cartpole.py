@@ -9,7 +9,7 @@ or ``trunk(observations)`` alone (``--value observations``). PPO is built the sk
 (``PPO_CFG``, ``state_space=``) and the SequentialTrainer passes ``env.state()`` each step.
 
 Run: python examples/asymmetric_cartpole.py [--value full|observations] [--seed 0] [--timesteps 100000]
-The last line is the figure of the README's table: the mean return of the last 20 episodes.
+The last line is the figure of its row in the docs' tables (docs/benchmarks.md, docs/skrl-apis.md): the mean return of the last 20 episodes.
 """
 
 import argparse

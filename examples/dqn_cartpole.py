@@ -7,10 +7,10 @@ of DQN's defaults (batch 64, lr 1e-3, polyak 0.005 every 10 steps).
 
 ``--settings tuned``: after rl-baselines3-zoo's CartPole DQN (256-256 networks, lr 2.3e-3, batch 64,
 learning_starts 1000, a gradient step every step, the target network copied every 10 steps)
-with an epsilon time constant of 3,000 steps; this project's choice, stated in the README.
+with an epsilon time constant of 3,000 steps; this project's choice, stated in docs/agents/dqn.md.
 
 Run: python examples/dqn_cartpole.py [--settings skrl|tuned] [--double] [--seed 0] [--timesteps 50000]
-The last line is the figure of the README's table: the greedy policy's return over 10 episodes
+The last line is the figure of its row in the docs' tables (docs/benchmarks.md, docs/skrl-apis.md): the greedy policy's return over 10 episodes
 (the training episodes keep epsilon's random actions; their last-20 mean is printed before it).
 """
 

@@ -7,7 +7,7 @@ decay lets the policy settle by the end of the run (`python benchmarks/examples_
 
 Run: python examples/ppo_cartpole.py [--timesteps 37500] [--seed 0]
 (timesteps count steps of the vector environment: 37,500 x 8 environments = 300,000 env steps)
-The last line is the figure of the README's table: the mean return of the last 20 episodes.
+The last line is the figure of its row in the docs' tables (docs/benchmarks.md, docs/skrl-apis.md): the mean return of the last 20 episodes.
 """
 
 import argparse

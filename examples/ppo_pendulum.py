@@ -11,7 +11,7 @@ actions are left unclipped (Pendulum clips the torque itself).
 
 Run: python examples/ppo_pendulum.py [--timesteps 100000] [--seed 0]
 (timesteps count steps of the vector environment: 100,000 x 4 environments = 400,000 env steps)
-The last line is the figure of the README's table: the mean return of the last 20 episodes.
+The last line is the figure of its row in the docs' tables (docs/benchmarks.md, docs/skrl-apis.md): the mean return of the last 20 episodes.
 """
 
 import argparse

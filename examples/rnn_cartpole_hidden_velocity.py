@@ -10,7 +10,7 @@ entropy 0.01, 500,000 env steps); ``--feed-forward`` swaps the GRU for a Dense(1
 
 First one seed in compiled chunks (a progress bar), then ``--seeds`` seeds in one vmapped call.
 Final line: the mean (and worst) over seeds of the return of the last 20 training episodes,
-the measure of the README row (``python benchmarks/recurrent_cartpole.py`` prints the table).
+the measure of its row in docs/recurrent.md (``python benchmarks/recurrent_cartpole.py`` prints the table).
 Run: python examples/rnn_cartpole_hidden_velocity.py [--seeds 8] [--timesteps 124928] [--feed-forward]
 """
 

@@ -11,7 +11,7 @@ every parameter drawn from N(0, 0.1), the policy's mean ``2 * tanh`` and its act
 
 Run: python examples/sac_pendulum.py [--seed 0] [--timesteps 15000] [--separate]
      python examples/sac_pendulum.py --compiled --seeds 8 [--timesteps 50000]   (gymnax, seeds vmapped)
-The final line is the measure of the README's row: the mean return of the last 20 episodes.
+The final line is the measure of its row in docs/benchmarks.md: the mean return of the last 20 episodes.
 """
 
 import argparse

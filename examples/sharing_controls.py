@@ -14,7 +14,7 @@ updates: the cosine of the policy's and the value's gradients on the trunk, the 
 value / policy, and the value loss's share of the trunk's step. ``--plot FILE`` draws them.
 
 Run: python examples/sharing_controls.py [--seeds 8] [--timesteps 124928] [--plot sharing_controls.png]
-The last line is the README's measure: each setting's mean greedy return over the seeds.
+The last line is the docs' measure: each setting's mean greedy return over the seeds.
 """
 
 import argparse

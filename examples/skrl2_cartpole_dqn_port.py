@@ -8,7 +8,7 @@ the run), a memory without replacement, ``DQN(..., state_space=...)``. skrl's gy
 gymnasium's, one environment, as skrl's default ``--num_envs 1``.
 
 Run: python examples/skrl2_cartpole_dqn_port.py [--timesteps 50000] [--seed 0]
-The last line is the figure of the README's table: the mean return of the last 20 episodes.
+The last line is the figure of its row in the docs' tables (docs/benchmarks.md, docs/skrl-apis.md): the mean return of the last 20 episodes.
 """
 
 import argparse

@@ -9,7 +9,7 @@ so that tests and benchmarks can build it. The environment runs 4 vectorised Pen
 ``--num_envs``), as the 1.4 port does.
 
 Run: python examples/skrl2_pendulum_ppo_port.py [--timesteps 100000] [--seed 0]
-The last line is the figure of the README's table: the mean return of the last 20 episodes.
+The last line is the figure of its row in the docs' tables (docs/benchmarks.md, docs/skrl-apis.md): the mean return of the last 20 episodes.
 """
 
 import argparse

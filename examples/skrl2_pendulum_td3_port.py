@@ -9,7 +9,7 @@ kept in ``make_agent`` / ``__main__``, as in the PPO ports. skrl's gym (``gym.ma
 gymnasium's, one environment, as skrl's default ``--num_envs 1``.
 
 Run: python examples/skrl2_pendulum_td3_port.py [--timesteps 15000] [--seed 0]
-The last line is the figure of the README's table: the mean return of the last 20 episodes.
+The last line is the figure of its row in the docs' tables (docs/benchmarks.md, docs/skrl-apis.md): the mean return of the last 20 episodes.
 """
 
 import argparse

@@ -6,13 +6,14 @@ changed. Because gymnasium's and gymnax's CartPole-v1 have two discrete actions,
 ``CategoricalMixin`` (logits) where skrl's continuous Cartpole has a ``GaussianMixin``, and skrl's
 playground loader (1024 environments) is replaced by 16 vectorised CartPole-v1.
 examples/skrl_shared_cartpole_ppo.py is the same script in skrl 1.4's API; both train to the same
-returns (tests/test_skrl2_agents.py, benchmarks/skrl_api_parity.py).
+returns, bit for bit (tests/test_skrl2_agents.py; ``python benchmarks/examples_learning.py --examples
+skrl_shared_cartpole_ppo skrl2_shared_cartpole_ppo`` prints both over 5 seeds).
 
 - host loop (``SequentialTrainer`` over gymnasium's CartPole-v1): the default;
 - ``--compiled``: the whole run compiled (``CompiledTrainer`` over gymnax's CartPole-v1).
 
 Run: python examples/skrl2_shared_cartpole_ppo.py [--timesteps 12500] [--seed 0] [--compiled]
-The last line is the README's measure: the mean return of the last 20 episodes.
+The last line is the docs' measure (docs/skrl-apis.md): the mean return of the last 20 episodes.
 """
 
 import argparse

@@ -12,7 +12,7 @@ CartPole-v1's two discrete actions, on 16 vectorised environments.
 - ``--compiled``: the whole run compiled (``CompiledTrainer`` over gymnax's CartPole-v1).
 
 Run: python examples/skrl_shared_cartpole_ppo.py [--timesteps 12500] [--seed 0] [--compiled]
-The last line is the README's measure: the mean return of the last 20 episodes.
+The last line is the docs' measure: the mean return of the last 20 episodes.
 """
 
 import argparse

@@ -1,8 +1,17 @@
 """Running the notebooks in tests and reading what their cells showed."""
 
+import json
+import os
 from pathlib import Path
 
 import pytest
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def small_budget(name: str) -> dict[str, str]:
+    """The environment ``notebooks/<name>`` runs with in the tests and the docs build (``small_budgets.json``)."""
+    return json.loads((NOTEBOOKS / "small_budgets.json").read_text())[name]
 
 
 def code_cells(nb):
@@ -26,8 +35,11 @@ def cell_with(nb, snippet):
     return matches[0]
 
 
-def execute_notebook(path: Path, environment: dict):
-    """The notebook at ``path`` run top to bottom in a python3 kernel whose environment has ``environment``."""
+def execute_notebook(path: Path, environment: dict | None = None):
+    """The notebook at ``path`` run top to bottom in a python3 kernel whose environment has ``environment``
+    (its small budget by default). With ``SKRL_JAX_EXECUTED_NOTEBOOKS`` set (as ``.ci/run`` does), the run
+    notebook is also written there, for the docs build to render with its outputs."""
+    environment = small_budget(path.name) if environment is None else environment
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     kernelspec = pytest.importorskip("jupyter_client.kernelspec")
@@ -41,4 +53,8 @@ def execute_notebook(path: Path, environment: dict):
             nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
         )
         client.execute()
+    folder = os.environ.get("SKRL_JAX_EXECUTED_NOTEBOOKS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, Path(folder) / path.name)
     return nb

@@ -1,4 +1,4 @@
-"""The README's code and the examples run as written."""
+"""The code of the README and the docs pages and the examples run as written; their tables are what the benchmarks printed."""
 
 import ast
 import importlib
@@ -10,22 +10,39 @@ import numpy as np
 import pytest
 
 from benchmarks._examples import load_example
-from benchmarks.readme_tables import TABLE
+from benchmarks.readme_tables import TABLE, documents
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def readme_python_blocks():
-    return re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+def python_blocks(document: Path) -> list[str]:
+    """The ```` ```python ```` blocks of ``document``: each runs as written (a fragment is fenced ```` ```text ````)."""
+    return re.findall(r"```python\n(.*?)```", document.read_text(), flags=re.S)
 
 
-@pytest.mark.parametrize("index", range(len(readme_python_blocks())))
-def test_readme_python_blocks_run(index):
-    exec(compile(readme_python_blocks()[index], f"README.md[python block {index}]", "exec"), {})
+DOCUMENT_BLOCKS = [
+    (str(document.relative_to(ROOT)), index)
+    for document in documents()
+    for index in range(len(python_blocks(document)))
+]
 
 
-def test_readme_has_the_seed_example():
-    assert any("class SharedModel(GaussianMixin, DeterministicMixin, Model)" in b for b in readme_python_blocks())
+@pytest.mark.parametrize("document, index", DOCUMENT_BLOCKS, ids=[f"{d}[{i}]" for d, i in DOCUMENT_BLOCKS])
+def test_python_blocks_of_the_readme_and_docs_run(document, index):
+    block = python_blocks(ROOT / document)[index]
+    exec(compile(block, f"{document}[python block {index}]", "exec"), {})
+
+
+def test_the_concepts_page_has_the_seed_example():
+    blocks = python_blocks(ROOT / "docs" / "concepts.md")
+    assert any("class SharedModel(GaussianMixin, DeterministicMixin, Model)" in b for b in blocks)
+
+
+def test_the_readme_stays_a_front_door():
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= 250
+    for command in ("pip install .", "python -m pytest -q", "python examples/compiled_cartpole.py", "python docs/build.py"):
+        assert command in readme
 
 
 def test_shared_model_example():
@@ -155,15 +172,25 @@ def test_cartpole_examples_build_compiled_cartpoles_trainer(name, arguments):
     assert jax.tree.all(jax.tree.map(np.array_equal, outputs, reference_outputs))
 
 
-def readme_tables():
-    """``(script, arguments, rows)`` of each README table, found as ``readme_tables.py`` finds them."""
-    return [(m[1], m[2], m[3]) for m in TABLE.findall((ROOT / "README.md").read_text())]
+def result_tables():
+    """``(document, script, arguments, rows)`` of each result table of the README and the docs pages, found as
+    ``readme_tables.py`` finds them."""
+    return [
+        (str(document.relative_to(ROOT)), m[1], m[2], m[3])
+        for document in documents()
+        for m in TABLE.findall(document.read_text())
+    ]
 
 
-@pytest.mark.parametrize("index", range(len(readme_tables())))
-def test_readme_tables_are_what_their_command_prints_from_the_committed_results(index, capsys, monkeypatch):
-    script, arguments, body = readme_tables()[index]
-    assert "--table" in arguments.split(), "a README table is printed from results files, without running anything"
+@pytest.mark.parametrize(
+    "document, script, arguments, body", result_tables(), ids=[f"{d}:{Path(s).stem}" for d, s, _, _ in result_tables()]
+)
+def test_result_tables_are_what_their_command_prints_from_the_committed_results(
+    document, script, arguments, body, capsys, monkeypatch
+):
+    assert "--table" in arguments.split(), (
+        f"{document}: a table is printed from results files, without running anything"
+    )
     with capsys.disabled():  # importing jaxmarl (jaxmarl_ippo's peer) replaces sys.stdout: capture resumes after
         module = importlib.import_module(f"benchmarks.{Path(script).stem}")
     monkeypatch.setattr("sys.argv", [script, *arguments.split()])

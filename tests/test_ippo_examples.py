@@ -46,9 +46,7 @@ def test_notebook_is_committed_clean_and_runs_both_forms():
     nbformat = pytest.importorskip("nbformat")
     committed = nbformat.read(NOTEBOOK, as_version=4)
     assert all(cell.outputs == [] and cell.execution_count is None for cell in code_cells(committed))
-    nb = execute_notebook(
-        NOTEBOOK, {"SKRL_JAX_MARL_ENV_STEPS": str(TINY), "SKRL_JAX_MARL_SEEDS": "2", "MPLBACKEND": "Agg"}
-    )
+    nb = execute_notebook(NOTEBOOK)
     for cell in code_cells(nb):
         errors = [output for output in cell.outputs if output.output_type == "error"]
         assert not errors, f"cell {cell.id} raised {errors[0].ename}: {errors[0].evalue}"

@@ -5,14 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.notebooks import cell_text, cell_with, code_cells, execute_notebook
+from tests.notebooks import cell_text, cell_with, code_cells, execute_notebook, small_budget
 
 nbformat = pytest.importorskip("nbformat")
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "shared_model_cartpole.ipynb"
-# 1024 timesteps = 8 updates of 128 steps x 4 envs; 2 seeds in the one vmapped call
-BUDGET = {"SKRL_JAX_NOTEBOOK_TIMESTEPS": "1024", "SKRL_JAX_NOTEBOOK_SEEDS": "2", "MPLBACKEND": "Agg"}
+# notebooks/small_budgets.json: 1024 timesteps = 8 updates of 128 steps x 4 envs; 2 seeds in the one vmapped call
+BUDGET = small_budget(NOTEBOOK.name)
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +78,7 @@ def test_sac_notebook_is_clean_and_trains_seeds_in_one_call():
     nbformat.validate(nb)
     assert all(cell.outputs == [] and cell.execution_count is None for cell in code_cells(nb))
     # 400 env steps x 2 seeds: the first episodes, one compile
-    budget = {"SKRL_JAX_SAC_TIMESTEPS": "400", "SKRL_JAX_SAC_SEEDS": "2", "MPLBACKEND": "Agg"}
-    nb = execute_notebook(SAC_NOTEBOOK, budget)
+    nb = execute_notebook(SAC_NOTEBOOK)
     for cell in code_cells(nb):
         errors = [output for output in cell.outputs if output.output_type == "error"]
         assert not errors, f"cell {cell.id} raised {errors[0].ename}: {errors[0].evalue}"

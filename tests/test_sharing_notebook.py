@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from benchmarks._examples import load_example
-from tests.notebooks import cell_text, cell_with, code_cells, execute_notebook
+from tests.notebooks import cell_text, cell_with, code_cells, execute_notebook, small_budget
 
 # executes the whole notebook (~60 s on this CPU): `python -m pytest -m slow` runs it
 pytestmark = pytest.mark.slow
@@ -21,9 +21,9 @@ pytest.importorskip("scipy")
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "does_sharing_pay.ipynb"
-# 1024 timesteps = 2 updates of 128 steps x 4 envs; 2 seeds per variant in one vmapped call each
-TIMESTEPS, SEEDS = 1024, 2
-BUDGET = {"SKRL_JAX_SHARING_TIMESTEPS": str(TIMESTEPS), "SKRL_JAX_SHARING_SEEDS": str(SEEDS), "MPLBACKEND": "Agg"}
+# notebooks/small_budgets.json: 1024 timesteps = 2 updates of 128 steps x 4 envs; 2 seeds per variant in one vmapped call each
+BUDGET = small_budget(NOTEBOOK.name)
+TIMESTEPS, SEEDS = int(BUDGET["SKRL_JAX_SHARING_TIMESTEPS"]), int(BUDGET["SKRL_JAX_SHARING_SEEDS"])
 
 
 @contextlib.contextmanager

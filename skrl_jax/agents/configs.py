@@ -164,7 +164,7 @@ class _OnPolicyCfg(AgentCfg):
     entropy_loss_scale: float = 0.0
     time_limit_bootstrap: bool = False
     rewards_shaper: Callable | None = None
-    # not skrl keys (the README documents them): as in the 1.4 dicts
+    # not skrl keys (docs/agents/*.md document them): as in the 1.4 dicts
     mixed_precision: bool = False
     shuffle_minibatches: bool = True
     recompute_advantages: bool = False
@@ -242,7 +242,7 @@ class SAC_CFG(_ReplayCfg):  # noqa: N801 (skrl's name)
     learn_entropy: bool = True
     initial_entropy_value: float = 0.2
     target_entropy: float | None = None
-    # not skrl keys (the README documents them): as in SAC_DEFAULT_CONFIG
+    # not skrl keys (docs/agents/*.md document them): as in SAC_DEFAULT_CONFIG
     actor_gradient_to_encoder: bool = False
     sharing_diagnostics: bool = False
 

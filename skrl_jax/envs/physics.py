@@ -201,7 +201,7 @@ def load_playground_env(
     """``mujoco_playground.registry.load(task)`` with the physics implementation ``impl``
     (``"jax"``: MJX written in JAX, the default on CPU; ``"warp"``: MuJoCo Warp, built for NVIDIA
     GPUs and Playground's own default, which ``impl=None`` leaves to Playground when JAX's default
-    backend is not the CPU; see the README for the measured choice), wrapped for the ``CompiledTrainer``.
+    backend is not the CPU; see docs/environments.md for the measured choice), wrapped for the ``CompiledTrainer``.
 
     Tasks whose robots come from MuJoCo Menagerie (locomotion, manipulation) are refused with
     what to install when Menagerie is not there: this function downloads nothing.

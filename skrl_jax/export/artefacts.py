@@ -217,8 +217,9 @@ def export_policy(
         params: the parameters to export (default: those ``source`` holds).
         format: ``"stablehlo"`` or ``"onnx"``; by default from the suffix (``.onnx`` is ONNX).
         stochastic: a sampling artefact taking a key (StableHLO only); greedy by default.
-        role, preprocessor: for a bare model: the role that acts ("policy") and the observations'
-            ``RunningStandardScaler`` (its current ``state`` is folded in).
+        role: for a bare model: the role that acts ("policy").
+        preprocessor: for a bare model: the observations' ``RunningStandardScaler`` (its current
+            ``state`` is folded in).
 
     Returns the artefact's path. Both files are written atomically.
     """

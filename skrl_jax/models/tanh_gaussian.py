@@ -66,7 +66,9 @@ class TanhGaussianMixin(Mixin):
         scale: "softplus" (``scale = softplus(scale_input) + min_scale``, brax's) or "exp"
             (``scale_input`` is a log standard deviation).
         min_scale: added to the softplus scale (brax: 0.001).
-        clip_log_std, min_log_std, max_log_std: with ``scale="exp"``, as ``GaussianMixin``'s.
+        clip_log_std: with ``scale="exp"``, as ``GaussianMixin``'s.
+        min_log_std: with ``scale="exp"``, as ``GaussianMixin``'s.
+        max_log_std: with ``scale="exp"``, as ``GaussianMixin``'s.
         reduction: how the per-dimension log-probabilities are reduced: "mean", "sum", "prod" or "none".
         role: the role this distribution serves.
     """

@@ -10,6 +10,8 @@ from skrl_jax.agents.configs import PPO_CFG
 from skrl_jax.agents.ppo import PPO_DEFAULT_CONFIG
 from skrl_jax.multi_agents.base import MultiAgent
 
+__all__ = ["IPPO", "IPPO_CFG", "IPPO_DEFAULT_CONFIG"]
+
 # skrl 1.4's IPPO keys are PPO's (and so are this library's own PPO keys)
 IPPO_DEFAULT_CONFIG = copy.deepcopy(PPO_DEFAULT_CONFIG)
 

@@ -17,6 +17,8 @@ from skrl_jax.agents.ppo import PPO_DEFAULT_CONFIG
 from skrl_jax.models.base import NOT_GIVEN
 from skrl_jax.multi_agents.base import MultiAgent
 
+__all__ = ["MAPPO", "MAPPO_CFG", "MAPPO_DEFAULT_CONFIG"]
+
 # skrl 1.4's MAPPO keys: PPO's, and the shared state's preprocessor
 MAPPO_DEFAULT_CONFIG = {
     **copy.deepcopy(PPO_DEFAULT_CONFIG),

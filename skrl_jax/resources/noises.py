@@ -13,6 +13,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+__all__ = ["GaussianNoise", "OrnsteinUhlenbeckNoise"]
+
 
 @dataclasses.dataclass(frozen=True)
 class GaussianNoise:

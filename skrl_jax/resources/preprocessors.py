@@ -9,6 +9,15 @@ import jax.numpy as jnp
 
 from skrl_jax.core.spaces import compute_space_size
 
+__all__ = [
+    "RunningStandardScaler",
+    "ScalerState",
+    "scaler_init",
+    "scaler_update",
+    "scaler_standardize",
+    "scaler_inverse",
+]
+
 
 class ScalerState(NamedTuple):
     """Running statistics; ``mean`` and ``variance`` have shape ``(size,)``, ``count`` ``(1,)``."""

@@ -7,6 +7,8 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
+__all__ = ["KLAdaptiveLR"]
+
 
 @dataclasses.dataclass(frozen=True)
 class KLAdaptiveLR:

@@ -18,6 +18,15 @@ from typing import Any
 from skrl_jax.models.base import NOT_GIVEN, Model
 from skrl_jax.utils.network_spec import DEPRECATED_ARGUMENTS, build_model, parse_role
 
+__all__ = [
+    "Shape",
+    "deterministic_model",
+    "gaussian_model",
+    "multivariate_gaussian_model",
+    "categorical_model",
+    "multicategorical_model",
+]
+
 
 class Shape(enum.Enum):
     """skrl 1.4's shapes of the arguments from before its network format (``input_shape=Shape.STATES``)."""

@@ -28,7 +28,7 @@ A2C_DEFAULT_CONFIG = {
     "mixed_precision": False,
     "shuffle_minibatches": True,  # not a skrl key: skrl slices the memory in order (False)
     "recompute_advantages": False,  # not a skrl key: GAE at every minibatch from the current values (brax's PPO)
-    # not skrl keys: steering a shared trunk (README, "Sharing you can see and steer")
+    # not skrl keys: steering a shared trunk (docs/sharing.md)
     "role_learning_rate_scale": None,  # {"trunk" | "policy" | "value": multiplier of learning_rate}; 0 freezes
     "trunk_value_loss_scale": None,  # the value loss's weight at the trunk (None: as on the value head)
     "sharing_diagnostics": False,  # trunk gradient cosine, norm ratio, each role's share, in the metrics
