@@ -41,7 +41,12 @@ def test_the_concepts_page_has_the_seed_example():
 def test_the_readme_stays_a_front_door():
     readme = (ROOT / "README.md").read_text()
     assert len(readme.splitlines()) <= 250
-    for command in ("pip install .", "python -m pytest -q", "python examples/compiled_cartpole.py", "python docs/build.py"):
+    for command in (
+        "pip install .",
+        "python -m pytest -q",
+        "python examples/compiled_cartpole.py",
+        "python docs/build.py",
+    ):
         assert command in readme
 
 
