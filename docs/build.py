@@ -32,7 +32,13 @@ ROOT = Path(__file__).resolve().parents[1]
 RENDERED_NOTEBOOKS = ROOT / "docs" / "notebooks"
 
 
-def run_notebook(source: Path, target: Path, environment: dict[str, str]) -> None:
+def small_budgets() -> dict[str, dict[str, str]]:
+    """``{notebook file name: the environment it runs with in the tests and here}`` (``notebooks/small_budgets.json``)."""
+    return json.loads((ROOT / "notebooks" / "small_budgets.json").read_text())
+
+
+def executed_notebook(source: Path, environment: dict[str, str]):
+    """The notebook at ``source`` run top to bottom in a python3 kernel whose environment has ``environment``."""
     import nbclient
     import nbformat
 
@@ -50,11 +56,13 @@ def run_notebook(source: Path, target: Path, environment: dict[str, str]) -> Non
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-    nbformat.write(nb, target)
+    return nb
 
 
 def prepare_notebooks() -> None:
-    budgets = json.loads((ROOT / "notebooks" / "small_budgets.json").read_text())
+    import nbformat
+
+    budgets = small_budgets()
     executed = os.environ.get("SKRL_JAX_EXECUTED_NOTEBOOKS")
     shutil.rmtree(RENDERED_NOTEBOOKS, ignore_errors=True)
     RENDERED_NOTEBOOKS.mkdir(parents=True)
@@ -67,7 +75,7 @@ def prepare_notebooks() -> None:
             print(f"{source.name}: the run of the tests ({ran})")
         else:
             print(f"{source.name}: running it with {budgets[source.name]}", flush=True)
-            run_notebook(source, RENDERED_NOTEBOOKS / source.name, budgets[source.name])
+            nbformat.write(executed_notebook(source, budgets[source.name]), RENDERED_NOTEBOOKS / source.name)
 
 
 class _Links(HTMLParser):

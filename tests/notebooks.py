@@ -1,17 +1,28 @@
 """Running the notebooks in tests and reading what their cells showed."""
 
-import json
+import importlib.util
 import os
 from pathlib import Path
 
 import pytest
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def docs_script(name: str):
+    """``docs/<name>.py`` (a script, not a package) loaded as a module."""
+    spec = importlib.util.spec_from_file_location(f"docs_{name}", ROOT / "docs" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+build = docs_script("build")
 
 
 def small_budget(name: str) -> dict[str, str]:
     """The environment ``notebooks/<name>`` runs with in the tests and the docs build (``small_budgets.json``)."""
-    return json.loads((NOTEBOOKS / "small_budgets.json").read_text())[name]
+    return build.small_budgets()[name]
 
 
 def code_cells(nb):
@@ -41,18 +52,11 @@ def execute_notebook(path: Path, environment: dict | None = None):
     notebook is also written there, for the docs build to render with its outputs."""
     environment = small_budget(path.name) if environment is None else environment
     nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("nbclient")
     kernelspec = pytest.importorskip("jupyter_client.kernelspec")
     specs = kernelspec.KernelSpecManager().find_kernel_specs()
     assert "python3" in specs, f"no 'python3' kernelspec (found {sorted(specs)}): is ipykernel installed?"
-    nb = nbformat.read(path, as_version=4)
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in environment.items():
-            patch.setenv(name, value)  # the kernel inherits this process's environment
-        client = nbclient.NotebookClient(
-            nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-        )
-        client.execute()
+    nb = build.executed_notebook(path, environment)
     folder = os.environ.get("SKRL_JAX_EXECUTED_NOTEBOOKS")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)

@@ -2,8 +2,6 @@
 API-coverage checks of ``docs/build.py``, and the notebooks' small budgets."""
 
 import dataclasses
-import importlib.util
-import json
 import zlib
 from pathlib import Path
 
@@ -11,18 +9,12 @@ import pytest
 import yaml
 
 from skrl_jax.agents.ppo import PPO_CFG, PPO_DEFAULT_CONFIG
+from tests.notebooks import docs_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def load(name: str):
-    spec = importlib.util.spec_from_file_location(f"docs_{name}", ROOT / "docs" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-hooks, build = load("hooks"), load("build")
+hooks, build = docs_script("hooks"), docs_script("build")
 
 
 def table_rows(markdown: str) -> dict[str, str]:
@@ -105,7 +97,7 @@ def test_public_names_are_the_exports_outside_core():
 
 
 def test_every_notebook_has_a_small_budget_and_every_page_in_the_navigation_exists():
-    budgets = json.loads((ROOT / "notebooks" / "small_budgets.json").read_text())
+    budgets = build.small_budgets()
     assert {path.name for path in (ROOT / "notebooks").glob("*.ipynb")} <= set(budgets)
 
     def pages(entries):
