@@ -23,18 +23,27 @@ import jax
 import jax.numpy as jnp
 
 
+def _reset(carry: Any, ended: jax.Array) -> Any:
+    """Zeros in place of the hidden state of the sequences whose step ended an episode, ``(batch,)``."""
+    return jax.tree.map(lambda h: jnp.where(ended[:, None], jnp.zeros_like(h), h), carry)
+
+
 class _ResettingStep(nn.Module):
-    """One time step of one layer: the cell, then zeros where the step ended an episode."""
+    """One time step of one layer: zeros where the previous step ended an episode, then the cell.
+
+    Resetting the carry on its way in (where the previous step ended), not on its way out, gives
+    the same values and a cheaper gradient: XLA then applies the reset's select to the carry's
+    gradient once per step instead of folding it into every weight-gradient fusion of the
+    backward loop, where it is recomputed for each of their (hidden x hidden) elements.
+    """
 
     cell_type: type
     hidden_size: int
 
     @nn.compact
     def __call__(self, carry: Any, step: tuple[jax.Array, jax.Array]) -> tuple[Any, jax.Array]:
-        features, ended = step
-        carry, output = self.cell_type(self.hidden_size, name="cell")(carry, features)
-        carry = jax.tree.map(lambda h: jnp.where(ended[:, None], jnp.zeros_like(h), h), carry)
-        return carry, output
+        features, previous_ended = step
+        return self.cell_type(self.hidden_size, name="cell")(_reset(carry, previous_ended), features)
 
 
 _ScannedStep = nn.scan(_ResettingStep, variable_broadcast="params", split_rngs={"params": False}, in_axes=0, out_axes=0)
@@ -112,16 +121,18 @@ class RecurrentLayer(nn.Module):
         dtype = sequence.dtype
         for layer, carry in enumerate(carries):
             carry = jax.tree.map(lambda h: h.astype(dtype), carry)
+            # the incoming carry is the state after the previous step, already reset: the first step keeps it
+            previous_ended = jnp.concatenate([jnp.zeros_like(ended[:1]), ended[:-1]])
             if sequence.shape[0] == 1:  # acting: one step, no loop (the same parameters as the scan's)
                 carry, output = _ResettingStep(self.cell_type, self.hidden_size, name=f"layer_{layer}")(
-                    carry, (sequence[0], ended[0])
+                    carry, (sequence[0], previous_ended[0])
                 )
                 sequence = output[None]
             else:
                 carry, sequence = _ScannedStep(self.cell_type, self.hidden_size, name=f"layer_{layer}")(
-                    carry, (sequence, ended)
+                    carry, (sequence, previous_ended)
                 )
-            finals.append(carry)
+            finals.append(_reset(carry, ended[-1]))
         outputs = jnp.swapaxes(sequence, 0, 1).reshape(states.shape[0], self.hidden_size)
         return outputs, self._hidden_of(finals)
 
