@@ -47,6 +47,14 @@ def write_results(name: str, figures: dict) -> Path:
     return path
 
 
+def read_results(name: str) -> dict:
+    """The record ``write_results(name, ...)`` wrote, for a benchmark's ``--table``."""
+    path = RESULTS / f"{name}.json"
+    if not path.exists():
+        raise SystemExit(f"no results file {path}: run the benchmark without --table first")
+    return json.loads(path.read_text())
+
+
 def greedy_row(row: tuple[float, float]) -> str:
     steps_per_second, greedy = row
     return f"{steps_per_second:,.0f} env steps/s, greedy return {greedy:.1f}"

@@ -17,7 +17,10 @@ Budget: 976 updates of 4 envs x 128 steps (499,712 env steps per seed), PureJaxR
 
 Measure: the return of the last 20 training episodes of each seed (PureJaxRL's, from gymnax's LogWrapper; ours,
 from the per-update mean returns and episode counts of the compiled trainer, the last updates holding >= 20
-episodes), mean and worst over seeds; env steps/s = seeds x env steps / run seconds.
+episodes), mean and worst over seeds. Speed: after the learning runs, every run again ``--speed-repeats`` times,
+the runs interleaved within a repeat, each at ``--speed-timesteps`` (the same program at a shorter budget: an
+update costs the same at any budget), compiled first, then timed; env steps/s = seeds x env steps / run seconds,
+the median over the repeats.
 
 ``--task memory-chain`` runs the same three on gymnax's ``MemoryChain-bsuite`` instead (a sign is shown at the
 first step and must be answered at the sixth: +1 or -1; a feed-forward policy can only guess, 0 on average),
@@ -25,13 +28,14 @@ first step and must be answered at the sixth: +1 or -1; a feed-forward policy ca
 
 Run: python benchmarks/recurrent_cartpole.py [--seeds 8] [--timesteps 124928] [--task hidden-velocity-cartpole]
 Writes benchmarks/results/recurrent_cartpole.json and benchmarks/figures/recurrent_cartpole.png
-(recurrent_memory_chain.* for the memory chain).
+(recurrent_memory_chain.* for the memory chain); ``--table`` prints the table from the results file, running nothing.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -43,7 +47,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from _examples import load_example  # noqa: E402
-from _results import write_results  # noqa: E402
+from _results import read_results, write_results  # noqa: E402
 
 from skrl_jax.envs import hidden_velocity_cartpole, wrap_env  # noqa: E402
 
@@ -72,6 +76,18 @@ def timed(function, keys):
     return outputs, compile_seconds, time.perf_counter() - start
 
 
+def compiled_run(function, keys):
+    """``seconds() -> float``: one timed run of ``function`` vmapped over ``keys``, compiled once, here."""
+    executable = jax.jit(jax.vmap(function)).lower(keys).compile()
+
+    def seconds() -> float:
+        start = time.perf_counter()
+        jax.block_until_ready(executable(keys))
+        return time.perf_counter() - start
+
+    return seconds
+
+
 TASKS = {  # our name -> PureJaxRL peer's --env
     "hidden-velocity-cartpole": "CartPole-v1-hidden-velocity",
     "memory-chain": "MemoryChain-bsuite",
@@ -86,7 +102,8 @@ def make_env(task: str):
     return wrap_env(hidden_velocity_cartpole("gymnax"))
 
 
-def run_peer(task: str, seeds: int, env_steps: int, replay_previous_done: bool = False) -> dict:
+def peer_program(task: str, seeds: int, env_steps: int, replay_previous_done: bool = False):
+    """``(statistics(key) -> (finished, returns), keys, config)``: PureJaxRL's run."""
     peer = load_peer()
     config = peer.default_config(TASKS[task], env_steps)
     config["REPLAY_PREVIOUS_DONE"] = replay_previous_done
@@ -96,7 +113,12 @@ def run_peer(task: str, seeds: int, env_steps: int, replay_previous_done: bool =
         metric = train(key)["metric"]
         return metric["returned_episode"], metric["returned_episode_returns"]
 
-    keys = jax.random.split(jax.random.PRNGKey(0), seeds)
+    return statistics, jax.random.split(jax.random.PRNGKey(0), seeds), config
+
+
+def run_peer(task: str, seeds: int, env_steps: int, replay_previous_done: bool = False) -> dict:
+    peer = load_peer()
+    statistics, keys, config = peer_program(task, seeds, env_steps, replay_previous_done)
     (finished, returns), compile_seconds, seconds = timed(statistics, keys)
     finished, returns = np.asarray(finished), np.asarray(returns)
     finals = [peer.last_episodes(finished[i], returns[i]) for i in range(seeds)]
@@ -108,11 +130,17 @@ def run_peer(task: str, seeds: int, env_steps: int, replay_previous_done: bool =
     return dict(finals=finals, compile_seconds=compile_seconds, seconds=seconds, env_steps=steps, curves=curves)
 
 
+def our_program(task: str, seeds: int, timesteps: int, recurrent: bool, value_scaler: bool = True):
+    """``(train(key) -> (runner, metrics), keys)``: our compiled trainer's run."""
+    trainer = make_trainer(
+        timesteps, recurrent=recurrent, progress=False, env=make_env(task), value_scaler=value_scaler
+    )
+    return trainer.make_train(), jax.random.split(jax.random.key(0), seeds)
+
+
 def run_ours(task: str, seeds: int, timesteps: int, recurrent: bool, value_scaler: bool = True) -> dict:
-    env = make_env(task)
-    trainer = make_trainer(timesteps, recurrent=recurrent, progress=False, env=env, value_scaler=value_scaler)
-    keys = jax.random.split(jax.random.key(0), seeds)
-    (_, metrics), compile_seconds, seconds = timed(trainer.make_train(), keys)
+    train, keys = our_program(task, seeds, timesteps, recurrent, value_scaler)
+    (_, metrics), compile_seconds, seconds = timed(train, keys)
     metrics = jax.device_get(metrics)
     finals = [last_episodes_return({name: value[i] for name, value in metrics.items()}) for i in range(seeds)]
     steps = (timesteps // ROLLOUTS) * ROLLOUTS * NUM_ENVS
@@ -144,61 +172,102 @@ def plot(runs: dict, path: Path, title: str) -> None:
     print(f"written: {path}")
 
 
+LABELS = {
+    "peer": "PureJaxRL ppo_rnn.py (GRU)",
+    "gru": "ours PPO_RNN, shared GRU trunk",
+    "feed-forward": "ours PPO, feed-forward trunk",
+    "peer-replay-fixed": "PureJaxRL ppo_rnn.py, replay resets where the rollout did (--replay-resets previous)",
+    "gru-no-scaler": "ours PPO_RNN, shared GRU trunk, no value scaler (as PureJaxRL)",
+}
+
+
+def learning_run(name: str, task: str, seeds: int, timesteps: int) -> dict:
+    env_steps = timesteps * NUM_ENVS
+    if name in ("peer", "peer-replay-fixed"):
+        return run_peer(task, seeds, env_steps, replay_previous_done=name == "peer-replay-fixed")
+    return run_ours(task, seeds, timesteps, recurrent=name != "feed-forward", value_scaler=name != "gru-no-scaler")
+
+
+def speed_run(name: str, task: str, seeds: int, timesteps: int):
+    """``(seconds() -> float, env steps per seed)``: the run ``name`` compiled at ``timesteps``."""
+    if name in ("peer", "peer-replay-fixed"):
+        statistics, keys, config = peer_program(task, seeds, timesteps * NUM_ENVS, name == "peer-replay-fixed")
+        return compiled_run(statistics, keys), config["NUM_UPDATES"] * config["NUM_STEPS"] * config["NUM_ENVS"]
+    train, keys = our_program(task, seeds, timesteps, name != "feed-forward", name != "gru-no-scaler")
+    return compiled_run(train, keys), (timesteps // ROLLOUTS) * ROLLOUTS * NUM_ENVS
+
+
+def results_name(task: str) -> str:
+    return "recurrent_cartpole" if task == "hidden-velocity-cartpole" else f"recurrent_{task.replace('-', '_')}"
+
+
+def table(result: dict) -> list[str]:
+    """The rows of a results record: median env steps/s over the interleaved speed runs, the ratio to
+    PureJaxRL's, the learning runs' last-20 returns."""
+    peer = next((row for row in result["runs"] if row["run"] == LABELS["peer"]), None)
+    lines = [
+        "| run | env steps/s | / PureJaxRL | last-20 return: mean | worst | per seed |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in result["runs"]:
+        ratio = f"{row['env_steps_per_second'] / peer['env_steps_per_second']:.2f}x" if peer else "no peer run"
+        lines.append(
+            f"| {row['run']} | {row['env_steps_per_second']:,.0f} | {ratio} | {row['last20_mean']:.1f} | "
+            f"{row['last20_worst']:.1f} | " + ", ".join(f"{v:.0f}" for v in row["last20_per_seed"]) + " |"
+        )
+    lines.append(
+        f"| {result['seeds']} seeds x {result['runs'][0]['env_steps_per_seed']:,} env steps; speed: median of "
+        f"{result['speed_repeats']} interleaved runs of {result['speed_env_steps_per_seed']:,} env steps | "
+        f"commit {result['commit']} | {result['date'][:10]} | | | |"
+    )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=8)
     parser.add_argument("--timesteps", type=int, default=124_928, help="steps of the 4 vectorised envs per seed")
     parser.add_argument("--task", choices=sorted(TASKS), default="hidden-velocity-cartpole")
     parser.add_argument("--runs", default="peer,gru,feed-forward,gru-no-scaler", help="which runs, in this order")
+    parser.add_argument("--speed-repeats", type=int, default=3, help="interleaved timing runs of every run")
+    parser.add_argument(
+        "--speed-timesteps", type=int, default=None, help="the timing runs' budget (default: --timesteps / 8)"
+    )
+    parser.add_argument("--table", action="store_true", help="print the table of the results file; run nothing")
     args = parser.parse_args()
-    env_steps = args.timesteps * NUM_ENVS
+    name = results_name(args.task)
+    if args.table:
+        print("\n".join(table(read_results(name))))
+        return
+    names = args.runs.split(",")
+    speed_timesteps = args.speed_timesteps or max(ROLLOUTS, args.timesteps // 8)
     print(
-        f"jax {jax.__version__}, {jax.devices()}; {args.seeds} seeds x {env_steps:,} env steps each, one run at a time"
+        f"jax {jax.__version__}, {jax.devices()}; {args.seeds} seeds x {args.timesteps * NUM_ENVS:,} env steps each, "
+        "one run at a time"
     )
     runs = {}
-    choices = {
-        "peer": ("PureJaxRL ppo_rnn.py (GRU)", lambda: run_peer(args.task, args.seeds, env_steps)),
-        "gru": ("ours PPO_RNN, shared GRU trunk", lambda: run_ours(args.task, args.seeds, args.timesteps, True)),
-        "feed-forward": (
-            "ours PPO, feed-forward trunk",
-            lambda: run_ours(args.task, args.seeds, args.timesteps, recurrent=False),
-        ),
-        "peer-replay-fixed": (
-            "PureJaxRL ppo_rnn.py, replay resets where the rollout did (--replay-resets previous)",
-            lambda: run_peer(args.task, args.seeds, env_steps, replay_previous_done=True),
-        ),
-        "gru-no-scaler": (
-            "ours PPO_RNN, shared GRU trunk, no value scaler (as PureJaxRL)",
-            lambda: run_ours(args.task, args.seeds, args.timesteps, True, value_scaler=False),
-        ),
-    }
-    for label, run in (choices[name] for name in args.runs.split(",")):
-        runs[label] = run()
-        result = runs[label]
+    for run in names:
+        runs[run] = result = learning_run(run, args.task, args.seeds, args.timesteps)
         print(
-            f"{label}: compile {result['compile_seconds']:.1f} s, run {result['seconds']:.1f} s, "
+            f"{LABELS[run]}: compile {result['compile_seconds']:.1f} s, run {result['seconds']:.1f} s, "
             f"last-20 return mean {np.mean(result['finals']):.1f}, worst {np.min(result['finals']):.1f}",
             flush=True,
         )
-    peer = runs.get(choices["peer"][0])
-    peer_speed = args.seeds * peer["env_steps"] / peer["seconds"] if peer else float("nan")
+    timers = {run: speed_run(run, args.task, args.seeds, speed_timesteps) for run in names}
+    speeds = {run: [] for run in names}
+    for repeat in range(args.speed_repeats):
+        for run, (seconds, env_steps) in timers.items():
+            speeds[run].append(args.seeds * env_steps / seconds())
+            print(f"speed run {repeat} {LABELS[run]}: {speeds[run][-1]:,.0f} env steps/s", flush=True)
     rows = []
-    print()
-    print("| run | env steps/s | vs PureJaxRL | last-20 return mean | worst | per seed |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    for label, result in runs.items():
-        speed = args.seeds * result["env_steps"] / result["seconds"]
+    for run, result in runs.items():
         finals = np.asarray(result["finals"])
-        print(
-            f"| {label} | {speed:,.0f} | {speed / peer_speed:.2f}x | {finals.mean():.1f} | {finals.min():.1f} | "
-            + ", ".join(f"{v:.0f}" for v in finals)
-            + " |"
-        )
         rows.append(
             dict(
-                run=label,
-                env_steps_per_second=speed,
-                speed_vs_purejaxrl=speed / peer_speed,
+                run=LABELS[run],
+                env_steps_per_second=statistics.median(speeds[run]),
+                speed_runs=speeds[run],
+                learning_run_env_steps_per_second=args.seeds * result["env_steps"] / result["seconds"],
                 compile_seconds=result["compile_seconds"],
                 seconds=result["seconds"],
                 last20_mean=float(finals.mean()),
@@ -207,12 +276,18 @@ def main() -> None:
                 env_steps_per_seed=result["env_steps"],
             )
         )
-    name = (
-        "recurrent_cartpole" if args.task == "hidden-velocity-cartpole" else f"recurrent_{args.task.replace('-', '_')}"
-    )
-    write_results(name, {"task": args.task, "seeds": args.seeds, "runs": rows})
+    record = {
+        "task": args.task,
+        "seeds": args.seeds,
+        "speed_repeats": args.speed_repeats,
+        "speed_env_steps_per_seed": timers[names[0]][1],
+        "runs": rows,
+    }
+    write_results(name, record)
+    print()
+    print("\n".join(table(read_results(name))))
     title = {"hidden-velocity-cartpole": "CartPole-v1 with hidden velocities", "memory-chain": "MemoryChain-bsuite"}
-    plot(runs, HERE / "figures" / f"{name}.png", title[args.task])
+    plot({LABELS[run]: result for run, result in runs.items()}, HERE / "figures" / f"{name}.png", title[args.task])
 
 
 if __name__ == "__main__":
