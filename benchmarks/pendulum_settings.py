@@ -7,17 +7,23 @@ as gymnasium's), 10 seeds vmapped in one compiled call per setting. Each row cha
 the figure is each seed's mean return of its last 20 episodes (``last_episodes_return``), against
 the bar -200.
 
-Run: python benchmarks/pendulum_settings.py [--seeds 10] [--settings skrl gamma_0.95 ...]
+Run: python benchmarks/pendulum_settings.py [--seeds 10] [--settings skrl gamma_0.95 ...] [--timesteps-scale 1] [--table]
+(``--table`` prints the table from the results file, running nothing)
 """
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import jax
-from _examples import load_example
-from _results import write_results
 
-from skrl_jax.trainers import CompiledTrainer, last_episodes_return
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _examples import load_example  # noqa: E402
+from _results import read_results, write_results  # noqa: E402
+
+from skrl_jax.trainers import CompiledTrainer, last_episodes_return  # noqa: E402
 
 compiled_pendulum = load_example("compiled_pendulum")
 
@@ -35,6 +41,19 @@ SETTINGS = {
     "gamma_0.95_400k": ({"discount_factor": 0.95}, "flax", 400_000),
     "gamma_0.99_400k": ({"discount_factor": 0.99}, "flax", 400_000),
 }
+# the table's name of each setting: the change to skrl's settings
+LABELS = {
+    "skrl": "none (discount 0.9)",
+    "skrl_400k": "none, skrl's own budget",
+    "pytorch_init": "PyTorch initialisation",
+    "in_order_minibatches": "in-order minibatches",
+    "max_lr_1e-3": "KL-adaptive rate capped at 1e-3",
+    "constant_lr_3e-4": "constant rate 3e-4",
+    "8_minibatches": "8 minibatches instead of 32",
+    "gamma_0.95": "discount 0.95",
+    "gamma_0.95_400k": "discount 0.95, skrl's budget (`ppo_pendulum.py`'s settings)",
+    "gamma_0.99_400k": "discount 0.99, skrl's budget",
+}
 BAR = -200.0
 
 
@@ -46,15 +65,41 @@ def make_trainer(changes: dict, parameter_init: str, env_steps: int) -> Compiled
     )
 
 
+def table(result: dict) -> list[str]:
+    """The rows of a results record: per setting, its env steps, the seeds at the bar, the mean and the worst
+    last-20 return; then the seeds, the commit and the date."""
+    lines = [
+        f"| change to skrl's settings | env steps | seeds >= {result['bar']:g} | mean | worst |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, figure in result["settings"].items():
+        lines.append(
+            f"| {LABELS[name]} | {figure['env_steps']:,} | {figure['seeds_at_bar']} | {figure['mean']:.1f} | "
+            f"{figure['worst']:.1f} |"
+        )
+    lines.append(
+        f"| {result['seeds']} seeds vmapped, last 20 episodes | commit {result['commit']} | {result['date'][:10]} | | |"
+    )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
+    parser.add_argument(
+        "--timesteps-scale", type=float, default=1.0, help="every setting's env steps times this (smoke tests)"
+    )
+    parser.add_argument("--table", action="store_true", help="print the table of the results file; run nothing")
     args = parser.parse_args()
+    if args.table:
+        print("\n".join(table(read_results("pendulum_settings"))))
+        return
     keys = jax.random.split(jax.random.key(0), args.seeds)
     figures = {}
     for name in args.settings:
-        trainer = make_trainer(*SETTINGS[name])
+        changes, parameter_init, env_steps = SETTINGS[name]
+        trainer = make_trainer(changes, parameter_init, int(env_steps * args.timesteps_scale))
         start = time.perf_counter()
         _, metrics = jax.block_until_ready(jax.jit(jax.vmap(trainer.make_train()))(keys))
         finals = last_episodes_return(metrics, 20)
@@ -72,14 +117,9 @@ def main() -> None:
             f"{name}: {figures[name]['seeds_at_bar']} >= {BAR:g}, mean {finals.mean():.1f}, worst {finals.min():.1f}",
             flush=True,
         )
-    print("\n| setting | env steps | seeds >= -200 | mean | worst |")
-    print("| --- | --- | --- | --- | --- |")
-    for name, figure in figures.items():
-        print(
-            f"| {name} | {figure['env_steps']:,} | {figure['seeds_at_bar']} | {figure['mean']:.1f} | "
-            f"{figure['worst']:.1f} |"
-        )
-    write_results("pendulum_settings", figures)
+    write_results("pendulum_settings", {"seeds": args.seeds, "bar": BAR, "settings": figures})
+    print()
+    print("\n".join(table(read_results("pendulum_settings"))))
 
 
 if __name__ == "__main__":
