@@ -5,7 +5,8 @@ For skrl's Pendulum PPO settings (4 envs, 10 epochs x 32 minibatches) at rollout
 temporary memory. Then skrl's Pendulum example, ported (examples/skrl_pendulum_ppo_port.py),
 trains for --env-steps; its first update's wall time and the returns are reported.
 
-Run: python benchmarks/compile_time.py [--env-steps 100000]
+Run: python benchmarks/compile_time.py [--env-steps 100000] [--table]
+(``--table`` prints the table from the results file, running nothing)
 """
 
 import argparse
@@ -20,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _examples import load_example  # noqa: E402
-from _results import write_results  # noqa: E402
+from _results import read_results, write_results  # noqa: E402
 
 from skrl_jax.trainers import SequentialTrainer  # noqa: E402
 
@@ -46,16 +47,34 @@ def compile_update(rollouts: int) -> dict:
     }
 
 
+def table(result: dict) -> list[str]:
+    """The rows of a results record: per rollouts, the update's compile seconds, program lines and XLA temporary
+    memory; then the ported Pendulum example's first update and returns; then the commit and the date."""
+    lines = ["| rollouts | compile (s) | program lines | XLA temp memory (MiB) |", "| --- | --- | --- | --- |"]
+    for row in result["update_compile"]:
+        memory = "n/a" if row["temp_bytes"] is None else f"{row['temp_bytes'] / 2**20:.1f}"
+        lines.append(f"| {row['rollouts']} | {row['compile_seconds']:.2f} | {row['program_lines']:,} | {memory} |")
+    port = result["pendulum_port"]
+    lines.append(
+        f"| skrl's Pendulum example, ported, {port['env_steps']:,} env steps: first update (compile included) | "
+        f"{port['first_update_seconds']:.1f} | mean return of 20 episodes: first {port['return_curve_mean20'][0]:.0f}, "
+        f"last {port['final_mean20']:.0f} | |"
+    )
+    lines.append(f"| commit {result['commit']} | {result['date'][:10]} | | |")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--env-steps", type=int, default=100_000)
+    parser.add_argument("--table", action="store_true", help="print the table of the results file; run nothing")
     args = parser.parse_args()
+    if args.table:
+        print("\n".join(table(read_results("compile_time"))))
+        return
     rows = [compile_update(rollouts) for rollouts in (32, 256, 1024)]
-    print("| rollouts | compile (s) | program lines | XLA temp memory (MiB) |\n| --- | --- | --- | --- |")
     for row in rows:
-        print(
-            f"| {row['rollouts']} | {row['compile_seconds']:.2f} | {row['program_lines']} | {row['temp_bytes'] / 2**20:.1f} |"
-        )
+        print(f"rollouts {row['rollouts']}: compile {row['compile_seconds']:.2f} s", flush=True)
 
     env = port.make_env()
     agent = port.make_agent(env)
@@ -91,6 +110,8 @@ def main() -> None:
             },
         },
     )
+    print()
+    print("\n".join(table(read_results("compile_time"))))
 
 
 if __name__ == "__main__":
