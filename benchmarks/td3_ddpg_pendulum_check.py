@@ -13,7 +13,8 @@ every parameter drawn from N(0, 0.1), a replay memory sampled without replacemen
 The exploration scale decays from 1 to 1e-3 over the run (skrl's default: exploration timesteps
 None -> the trainer's timesteps). Prints the mean return of the last 20 episodes and the wall time.
 
-Run: python benchmarks/td3_ddpg_pendulum_check.py [--seed 0] [--agent td3 ddpg] [--timesteps 20000]
+Run: python benchmarks/td3_ddpg_pendulum_check.py [--seed 0] [--seeds 1] [--agent td3 ddpg] [--timesteps 20000] [--table]
+(``--table`` prints the table from the results file, running nothing)
 """
 
 import argparse
@@ -36,8 +37,9 @@ from skrl_jax.resources.noises import GaussianNoise, OrnsteinUhlenbeckNoise
 from skrl_jax.trainers import SequentialTrainer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _results import write_results  # noqa: E402
+from _results import read_results, write_results  # noqa: E402
 
+BAR = -250.0
 INIT = nn.initializers.normal(0.1)  # skrl's example: model.init_parameters(method_name="normal_", std=0.1)
 
 
@@ -128,13 +130,40 @@ def run(name: str, seed: int, timesteps: int) -> dict:
     }
 
 
+def table(result: dict) -> list[str]:
+    """The rows of a results record: per agent, its seeds, the mean and the worst last-20 return, the seeds whose
+    last 20 episodes reach the bar and those whose best 20-episode mean did; then the steps, the commit and the
+    date."""
+    bar = result.get("bar", BAR)
+    lines = [
+        f"| agent | seeds | last-20 return: mean | worst | last 20 >= {bar:g} | best 20-episode mean >= {bar:g} |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for rows in result["runs"].values():
+        last = [row["last_20_mean"] for row in rows]
+        seeds = [row["seed"] for row in rows]
+        lines.append(
+            f"| {rows[0]['agent']} | {min(seeds)}-{max(seeds)} | {np.mean(last):.1f} | {np.min(last):.1f} | "
+            f"{sum(value >= bar for value in last)}/{len(rows)} | "
+            f"{sum(row['best_20_mean'] >= bar for row in rows)}/{len(rows)} |"
+        )
+    lines.append(
+        f"| {result['timesteps']:,} steps, 1 environment | commit {result['commit']} | {result['date'][:10]} | | | |"
+    )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--seeds", type=int, default=1, help="run seeds seed .. seed + seeds - 1")
     parser.add_argument("--agent", nargs="+", choices=("td3", "ddpg"), default=["td3", "ddpg"])
     parser.add_argument("--timesteps", type=int, default=20000)
+    parser.add_argument("--table", action="store_true", help="print the table of the results file; run nothing")
     args = parser.parse_args()
+    if args.table:
+        print("\n".join(table(read_results("td3_ddpg_pendulum"))))
+        return
     results = {}
     for name in args.agent:
         for seed in range(args.seed, args.seed + args.seeds):
@@ -146,15 +175,9 @@ def main() -> None:
                 f"{result['best_20_mean']:.1f}; wall time {result['wall_seconds']:.1f} s ({result['steps_per_second']:.0f} steps/s)",
                 flush=True,
             )
-    for name, rows in results.items():
-        last = [row["last_20_mean"] for row in rows]
-        reached = sum(row["best_20_mean"] >= -250 for row in rows)
-        print(
-            f"{name.upper()}: last-20 mean {np.mean(last):.1f}, worst {np.min(last):.1f}; seeds whose 20-episode mean "
-            f"reached -250 within {args.timesteps} steps: {reached}/{len(rows)}; last 20 >= -250: "
-            f"{sum(value >= -250 for value in last)}/{len(rows)}"
-        )
-    write_results("td3_ddpg_pendulum", {"timesteps": args.timesteps, "runs": results})
+    write_results("td3_ddpg_pendulum", {"timesteps": args.timesteps, "bar": BAR, "runs": results})
+    print()
+    print("\n".join(table(read_results("td3_ddpg_pendulum"))))
 
 
 if __name__ == "__main__":
