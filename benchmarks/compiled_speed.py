@@ -19,7 +19,7 @@ the median of the per-run ratios, each run timing the two programs back to back)
 Writes benchmarks/results/compiled_speed.json, then prints its table (``table``), the run's commit
 and date in the last row. ``--env-steps`` and ``--host-env-steps`` cut the budget for a smoke test.
 
-Run: python benchmarks/compiled_speed.py [--skip-skrl] [--seeds 16] [--repeats 5]
+Run: python benchmarks/compiled_speed.py [--skip-skrl] [--seeds 16] [--repeats 5] [--table]
 ``--table`` prints the table from the results file, running nothing (docs/benchmarks.md's table
 is ``--skip-skrl``'s: skrl's figures need skrl 1.4.3, in another venv here).
 """

@@ -13,7 +13,7 @@ the variants interleaved (one job at a time) so that a drift of the machine hits
 Writes benchmarks/results/sharing_overhead.json, then prints its table: per variant the median run
 seconds, env steps/s and the ratio to ``plain``, and the commit and date of the run.
 
-Run: python benchmarks/sharing_overhead.py [--seeds 8] [--timesteps 24576] [--repeats 3]
+Run: python benchmarks/sharing_overhead.py [--seeds 8] [--timesteps 24576] [--repeats 3] [--table]
 ``--table`` prints the table from the results file, running nothing (docs/sharing.md's table).
 """
 

@@ -12,9 +12,12 @@ the seeds of each setting run vmapped in one compiled call. Per setting it print
 (10 episodes per seed), and the diagnostics averaged over the first and the last tenth of the
 updates: the cosine of the policy's and the value's gradients on the trunk, the norm ratio
 value / policy, and the value loss's share of the trunk's step. ``--plot FILE`` draws them.
+``python benchmarks/sharing_controls.py`` runs the same and keeps the figures in a results file, from
+which docs/sharing.md's table is printed.
 
 Run: python examples/sharing_controls.py [--seeds 8] [--timesteps 124928] [--plot sharing_controls.png]
-The last line is the docs' measure: each setting's mean greedy return over the seeds.
+The last line is the docs' measure: each setting's mean greedy return over the seeds (the table's
+"greedy return: mean" column).
 """
 
 import argparse
@@ -134,6 +137,46 @@ def plot(results: dict, path: str | None = None):
     return figure
 
 
+def summary(results: dict) -> list[dict]:
+    """Per setting, the figures its table row shows (plain numbers, for a results file)."""
+    return [
+        {
+            "setting": label,
+            "cfg": SETTINGS[label],
+            "greedy_per_seed": result["greedy"].tolist(),
+            "greedy_mean": float(result["greedy"].mean()),
+            "greedy_worst": float(result["greedy"].min()),
+            "seeds_at_475": int((result["greedy"] >= 475).sum()),
+            "seconds": result["seconds"],
+            **{
+                name: {"first_tenth": tenth_mean(result[name], False), "last_tenth": tenth_mean(result[name], True)}
+                for name in DIAGNOSTICS
+            },
+        }
+        for label, result in results.items()
+    ]
+
+
+def table(rows: list[dict]) -> list[str]:
+    """The table of ``summary``'s rows: greedy return, then each diagnostic over the first / last tenth."""
+    lines = [
+        "| setting | greedy return: mean | worst | >= 475 | trunk gradient cosine, first / last tenth of the updates "
+        "| norm ratio value / policy | value share of the trunk's step |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    decimals = {"trunk_gradient_cosine": 3, "trunk_gradient_norm_ratio": 2, "trunk_value_share": 3}
+    for row in rows:
+        cells = [
+            f"{row[name]['first_tenth']:.{decimals[name]}f} / {row[name]['last_tenth']:.{decimals[name]}f}"
+            for name in DIAGNOSTICS
+        ]
+        lines.append(
+            f"| {row['setting']} | {row['greedy_mean']:.1f} | {row['greedy_worst']:.1f} | "
+            f"{row['seeds_at_475']}/{len(row['greedy_per_seed'])} | " + " | ".join(cells) + " |"
+        )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=8)
@@ -144,21 +187,8 @@ def main() -> None:
     for label, settings in SETTINGS.items():
         results[label] = run(settings, args.seeds, args.timesteps)
         print(f"{label}: {args.seeds} seeds in {results[label]['seconds']:.0f} s (compile included)")
-    print(
-        "\n| setting | greedy return: mean | worst | >= 475 | cosine first / last tenth "
-        "| norm ratio value/policy first / last | value share first / last |"
-    )
-    print("| --- | --- | --- | --- | --- | --- | --- |")
-    for label, result in results.items():
-        greedy = result["greedy"]
-        cells = [
-            f"{tenth_mean(result[name], False):.3f} / {tenth_mean(result[name], True):.3f}" for name in DIAGNOSTICS
-        ]
-        print(
-            f"| {label} | {greedy.mean():.1f} | {greedy.min():.1f} | {int((greedy >= 475).sum())}/{greedy.size} | "
-            + " | ".join(cells)
-            + " |"
-        )
+    print()
+    print("\n".join(table(summary(results))))
     if args.plot:
         plot(results, args.plot)
     print(
