@@ -5,13 +5,15 @@ Both sides: hidden-velocity CartPole, PureJaxRL's network (``examples/rnn_cartpo
 ``peers/purejaxrl_ppo_rnn.py``), 4 envs x 128 steps, sequences of 128, one epoch, ``--updates`` updates, ``--seeds``
 seeds vmapped; each program compiled first, then timed alone with ``block_until_ready``, one at a time.
 
-Run: python benchmarks/recurrent_minibatch_cost.py [--updates 100] [--seeds 2]
-Writes benchmarks/results/recurrent_minibatch_cost.json.
+Run: python benchmarks/recurrent_minibatch_cost.py [--updates 100] [--seeds 2] [--repeats 3]
+Each program is timed ``--repeats`` times, the four interleaved, and the median kept. Writes
+benchmarks/results/recurrent_minibatch_cost.json; ``--table`` prints the table from it, running nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -22,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from _examples import load_example  # noqa: E402
-from _results import write_results  # noqa: E402
+from _results import read_results, write_results  # noqa: E402
 from recurrent_cartpole import load_peer  # noqa: E402
 
 from skrl_jax.agents.ppo import PPO_RNN  # noqa: E402
@@ -32,11 +34,16 @@ rnn_example = load_example("rnn_cartpole_hidden_velocity")
 NUM_ENVS, ROLLOUTS, make_trainer = rnn_example.NUM_ENVS, rnn_example.ROLLOUTS, rnn_example.make_trainer
 
 
-def seconds(function, keys) -> float:
+def compiled(function, keys):
+    """``seconds() -> float``: one timed run of ``function`` vmapped over ``keys``, compiled once, here."""
     executable = jax.jit(jax.vmap(function)).lower(keys).compile()
-    start = time.perf_counter()
-    jax.block_until_ready(executable(keys))
-    return time.perf_counter() - start
+
+    def seconds() -> float:
+        start = time.perf_counter()
+        jax.block_until_ready(executable(keys))
+        return time.perf_counter() - start
+
+    return seconds
 
 
 def peer_train(updates: int, mini_batches: int):
@@ -56,20 +63,57 @@ def our_train(updates: int, mini_batches: int):
     return lambda key: train(key)[1]["episode_return"]
 
 
+def table(result: dict) -> list[str]:
+    lines = [
+        "| minibatches per epoch | PureJaxRL s | ours s | ours / PureJaxRL time |",
+        "| --- | --- | --- | --- |",
+    ]
+    for row in result["runs"]:
+        peer, ours = row["purejaxrl_seconds"], row["ours_seconds"]
+        lines.append(f"| {row['mini_batches']} | {peer:.2f} | {ours:.2f} | {ours / peer:.2f}x |")
+    lines.append(
+        f"| {result['updates']} updates, {result['seeds']} seeds; median of {result['repeats']} interleaved runs | "
+        f"commit {result['commit']} | {result['date'][:10]} | |"
+    )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--updates", type=int, default=100)
     parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--table", action="store_true", help="print the table of the results file; run nothing")
     args = parser.parse_args()
-    rows = []
-    print("| minibatches per epoch | PureJaxRL s | ours s | ours / PureJaxRL time |")
-    print("| --- | --- | --- | --- |")
-    for mini_batches in (1, 4):
-        peer = seconds(peer_train(args.updates, mini_batches), jax.random.split(jax.random.PRNGKey(0), args.seeds))
-        ours = seconds(our_train(args.updates, mini_batches), jax.random.split(jax.random.key(0), args.seeds))
-        print(f"| {mini_batches} | {peer:.2f} | {ours:.2f} | {ours / peer:.2f}x |", flush=True)
-        rows.append({"mini_batches": mini_batches, "purejaxrl_seconds": peer, "ours_seconds": ours})
-    write_results("recurrent_minibatch_cost", {"updates": args.updates, "seeds": args.seeds, "runs": rows})
+    if not args.table:
+        peer_keys = jax.random.split(jax.random.PRNGKey(0), args.seeds)
+        our_keys = jax.random.split(jax.random.key(0), args.seeds)
+        programs = {
+            (side, mini_batches): compiled(train(args.updates, mini_batches), keys)
+            for mini_batches in (1, 4)
+            for side, train, keys in (("purejaxrl", peer_train, peer_keys), ("ours", our_train, our_keys))
+        }
+        times = {program: [] for program in programs}
+        for repeat in range(args.repeats):
+            for (side, mini_batches), seconds in programs.items():
+                times[side, mini_batches].append(seconds())
+                print(
+                    f"run {repeat}, {mini_batches} minibatch(es), {side}: {times[side, mini_batches][-1]:.2f} s",
+                    flush=True,
+                )
+        rows = [
+            {
+                "mini_batches": mini_batches,
+                **{f"{side}_seconds": statistics.median(times[side, mini_batches]) for side in ("purejaxrl", "ours")},
+                **{f"{side}_runs": times[side, mini_batches] for side in ("purejaxrl", "ours")},
+            }
+            for mini_batches in (1, 4)
+        ]
+        write_results(
+            "recurrent_minibatch_cost",
+            {"updates": args.updates, "seeds": args.seeds, "repeats": args.repeats, "runs": rows},
+        )
+    print("\n".join(table(read_results("recurrent_minibatch_cost"))))
 
 
 if __name__ == "__main__":
