@@ -17,12 +17,15 @@ figure (mean return of the last 20 episodes) over seeds: mean, median, worst, be
 interval of the mean, seeds >= the bar (CartPole 475, Pendulum -200), median env steps/s of the
 training call (ours includes jit compilation); written to benchmarks/results/skrl_parity.json, with
 the learning curves (rolling 20-episode return against env steps, interpolated on a common grid,
-mean over seeds and t-based 95% band) drawn in benchmarks/results/skrl_parity.png. The tables, JSON and
-figure cover every (task, library / variant) with runs in the cache for the chosen skrl_jax source and
-run length, seeds below --seeds; --tasks / --variants / --skip-torch only choose what is run.
+mean over seeds and t-based 95% band) drawn in benchmarks/figures/skrl_parity.png (docs/porting.md's
+figure). The tables, JSON and figure cover every (task, library / variant) with runs in the cache for
+the chosen skrl_jax source and run length, seeds below --seeds; --tasks / --variants / --skip-torch
+only choose what is run. docs/porting.md's rows need every variant: ``--variants shipped skrl
+pytorch-init ordered`` (the default runs ``shipped skrl``). A whole run takes 1-2 h on a 2-core CPU.
 
 Run: SKRL_TORCH_PYTHON=/work/benchvenv/bin/python python benchmarks/skrl_parity.py [--seeds 10]
-     [--tasks cartpole pendulum] [--variants shipped skrl] [--skip-torch] [--timesteps-scale 1.0]
+     [--tasks cartpole pendulum] [--variants shipped skrl pytorch-init ordered] [--skip-torch]
+     [--report-only] [--skrl-jax-rev REV] [--timesteps-scale 1.0]
 """
 
 import argparse
@@ -246,6 +249,7 @@ def plot(figures: dict, path: Path) -> None:
             ax.legend(fontsize=8, loc="lower right")
     fig.suptitle("skrl 1.4.3 PyTorch vs skrl_jax: mean over seeds, 95% band (t)")
     fig.tight_layout()
+    path.parent.mkdir(exist_ok=True)
     fig.savefig(path, dpi=120)
     print(f"written: {path}")
 
@@ -349,7 +353,7 @@ def main() -> None:
             **figures,
         },
     )
-    plot(figures, RESULTS / "skrl_parity.png")
+    plot(figures, HERE / "figures" / "skrl_parity.png")
 
 
 if __name__ == "__main__":
