@@ -35,8 +35,15 @@ cached runs for ``--seeds`` and ``--timesteps-scale``, whatever ``--tasks`` trai
 ``--timesteps-scale`` other than 1 (a smoke test) writes does_sharing_pay_scale<scale>.json and its figure
 under benchmarks/results/ instead.
 
+The figures are written to benchmarks/results/does_sharing_pay.json (kept in git: docs/sharing.md's table is
+printed from it). A run ends with every figure (``format_table``) and then the page's table (``table``: per
+task and variant the parameters, env steps/s, env steps and seconds to the bar with the seeds that reach it,
+the final return's mean, worst and interval, Welch's p; its last row the seeds, commit and date), read back
+from that file; ``--table`` prints the page's table from the file alone, training nothing (with
+``--timesteps-scale``, from that scale's file).
+
 Run: python benchmarks/does_sharing_pay.py [--seeds 8] [--tasks cartpole_ppo pendulum_ppo pendulum_sac
-     breakout_minatar_ppo brax] [--timesteps-scale 1] [--report-only] [--rerun]
+     breakout_minatar_ppo brax] [--timesteps-scale 1] [--report-only] [--rerun] [--table]
 Smoke test: python benchmarks/does_sharing_pay.py --seeds 2 --timesteps-scale 0.02
 """
 
@@ -59,7 +66,7 @@ from scipy import stats
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _results import RESULTS, write_results  # noqa: E402
+from _results import RESULTS, read_results, write_results  # noqa: E402
 from sharing_tasks import SKIPPED, TASKS, Task  # noqa: E402
 
 from skrl_jax.trainers import CompiledTrainer, last_episodes_return  # noqa: E402
@@ -289,6 +296,56 @@ def format_table(records: Mapping[tuple[str, str], dict]) -> str:
     return "\n".join(lines)
 
 
+def table(result: dict) -> list[str]:
+    """The rows of a results record (what ``main`` wrote with ``write_results``): per task and variant the
+    trained parameters, env steps/s (the faster variant's in bold), the median env steps to the bar with its
+    wall seconds and the seeds that reach it, the final return's mean, worst seed and interval, and Welch's p
+    on the separate row; a row per skipped task; the last row the seeds, commit and date."""
+    lines = [
+        "| task (settings) | variant | parameters | env steps/s | env steps to bar (s); seeds at bar "
+        f"| final return (last {result['window']} episodes): mean | worst | 95% interval | Welch p |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    seeds = result["seeds"]
+    for name, entry in result["tasks"].items():
+        variants = [variant for variant in VARIANTS if variant in entry]
+        fastest = max(variants, key=lambda v: entry[v]["env_steps_per_second"]) if len(variants) > 1 else None
+        task_cell = (
+            f"{entry.get('title', name)}: {entry['settings']}; {entry['env_steps']:,} env steps per seed, "
+            f"bar {entry['threshold']:g}"
+        )
+        for index, variant in enumerate(variants):
+            row = entry[variant]
+            speed = _number(row["env_steps_per_second"], 0)
+            if variant == fastest:
+                speed = f"**{speed}**"
+            steps, seconds = row["median_steps_to_threshold"], row["seconds_to_threshold"]
+            to_bar = "median not reached" if steps is None else f"{steps:,.0f} ({seconds:.1f} s)"
+            low, high = row["final_ci95"]
+            p = entry.get("welch_p_final") if variant == "separate" else None
+            cells = [
+                task_cell if index == 0 else "",
+                f"{variant} ({row['label']})",
+                f"{row['parameters']:,}",
+                speed,
+                f"{to_bar}; {row['seeds_reached']}/{seeds}",
+                _number(row["final_mean"]),
+                _number(row["final_worst"]),
+                f"[{_number(low)}, {_number(high)}]",
+                "" if p is None else ("-" if not np.isfinite(p) else f"{p:.2g}"),
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+    for name in result.get("skipped", {}):
+        lines.append(f"| {name} | skipped | | | | | | | |")
+    scale = result.get("timesteps_scale", 1)
+    lines.append(
+        f"| {seeds} seeds per variant, the same keys for both"
+        + ("" if scale == 1 else f", budgets scaled by {scale:g} (smoke test)")
+        + f"; final return: {result['interval']} | commit {result['commit']} | {result['date'][:10]} | | | | | | |"
+    )
+    return lines
+
+
 def curve_band(record: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(env steps, mean, low, high) over the seeds, t-based 95% band, where every seed has a value."""
     steps = np.asarray(record["curve"]["env_steps"], np.float64)
@@ -382,7 +439,11 @@ def main() -> None:
     parser.add_argument("--timesteps-scale", type=float, default=1.0, help="shrink every budget (smoke tests)")
     parser.add_argument("--report-only", action="store_true", help="table and figure from the cache, no training")
     parser.add_argument("--rerun", action="store_true", help="train again what the cache holds")
+    parser.add_argument("--table", action="store_true", help="print the table of the results file; run nothing")
     args = parser.parse_args()
+    if args.table:
+        print("\n".join(table(read_results(results_name(args.timesteps_scale)))))
+        return
 
     print(f"jax {jax.__version__} on {jax.devices()}; {args.seeds} seeds per variant, scale {args.timesteps_scale:g}")
     runs = load_runs()
@@ -429,8 +490,8 @@ def main() -> None:
     if not records:
         print("nothing to report")
         return
-    table = format_table(records)
-    print(f"\nShared vs separate, {args.seeds} seeds per variant (final return: {INTERVAL})\n{table}")
+    every_figure = format_table(records)
+    print(f"\nShared vs separate, {args.seeds} seeds per variant (final return: {INTERVAL})\n{every_figure}")
     for name in dict.fromkeys(task for task, _ in records):
         print(f"- {name}: {TASKS[name].settings}")
     for name, reason in SKIPPED.items():
@@ -440,19 +501,26 @@ def main() -> None:
         "timesteps_scale": args.timesteps_scale,
         "window": WINDOW,
         "interval": INTERVAL,
-        "table": table,
+        "table": every_figure,
         "skipped": dict(SKIPPED),
         "tasks": {},
     }
     for (name, variant), record in records.items():
         entry = figures["tasks"].setdefault(
             name,
-            {"settings": record["settings"], "threshold": record["threshold"], "env_steps": record["env_steps"]},
+            {
+                "title": TASKS[name].title,
+                "settings": record["settings"],
+                "threshold": record["threshold"],
+                "env_steps": record["env_steps"],
+            },
         )
         entry[variant] = {"label": record["label"], **summarize(record)}
         if variant == "separate" and (name, "shared") in records:
             entry["welch_p_final"] = welch_p(record["final"], records[(name, "shared")]["final"])
     write_results(results_name(args.timesteps_scale), figures)
+    print("\nThe table of docs/sharing.md (--table prints it again from the results file):")
+    print("\n".join(table(read_results(results_name(args.timesteps_scale)))))
     figure_path = FIGURE if args.timesteps_scale == 1 else RESULTS / f"{results_name(args.timesteps_scale)}.png"
     plot(records, list(TASKS), figure_path)
 
