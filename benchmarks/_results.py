@@ -15,7 +15,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def code_version() -> str:
     """The commit the figures come from, ``+changes`` when the working tree's code differs from it (a
-    results file written by an earlier part of the same run is not code, and does not count)."""
+    results file or an image written by an earlier run is not code, and does not count)."""
     root = RESULTS.parent.parent
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True)
@@ -26,7 +26,8 @@ def code_version() -> str:
         return "unknown (no git)"
     if commit.returncode:
         return "unknown (not a git checkout)"
-    code = [line for line in changed.stdout.splitlines() if not line[3:].startswith("benchmarks/results/")]
+    outputs = ("benchmarks/results/", "benchmarks/figures/")
+    code = [line for line in changed.stdout.splitlines() if not line[3:].startswith(outputs)]
     return commit.stdout.strip() + ("+changes" if code else "")
 
 
