@@ -202,15 +202,21 @@ def results_name(task: str) -> str:
 
 
 def table(result: dict) -> list[str]:
-    """The rows of a results record: median env steps/s over the interleaved speed runs, the ratio to
-    PureJaxRL's, the learning runs' last-20 returns."""
+    """The rows of a results record: median env steps/s over the interleaved speed runs, the ratio of
+    the medians to PureJaxRL's (and the range of the ratios within each timing round), the learning
+    runs' last-20 returns."""
     peer = next((row for row in result["runs"] if row["run"] == LABELS["peer"]), None)
     lines = [
-        "| run | env steps/s | / PureJaxRL | last-20 return: mean | worst | per seed |",
+        "| run | env steps/s | / PureJaxRL (range over the timing runs) | last-20 return: mean | worst | per seed |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for row in result["runs"]:
-        ratio = f"{row['env_steps_per_second'] / peer['env_steps_per_second']:.2f}x" if peer else "no peer run"
+        ratio = "no peer run"
+        if peer:
+            each = [ours / theirs for ours, theirs in zip(row["speed_runs"], peer["speed_runs"])]
+            ratio = (
+                f"{row['env_steps_per_second'] / peer['env_steps_per_second']:.2f}x ({min(each):.2f}-{max(each):.2f})"
+            )
         lines.append(
             f"| {row['run']} | {row['env_steps_per_second']:,.0f} | {ratio} | {row['last20_mean']:.1f} | "
             f"{row['last20_worst']:.1f} | " + ", ".join(f"{v:.0f}" for v in row["last20_per_seed"]) + " |"
