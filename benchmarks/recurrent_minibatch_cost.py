@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import jax
@@ -25,25 +24,13 @@ sys.path.insert(0, str(HERE))
 
 from _examples import load_example  # noqa: E402
 from _results import read_results, write_results  # noqa: E402
-from recurrent_cartpole import load_peer  # noqa: E402
+from recurrent_cartpole import compiled_run, load_peer  # noqa: E402
 
 from skrl_jax.agents.ppo import PPO_RNN  # noqa: E402
 from skrl_jax.trainers import CompiledTrainer  # noqa: E402
 
 rnn_example = load_example("rnn_cartpole_hidden_velocity")
 NUM_ENVS, ROLLOUTS, make_trainer = rnn_example.NUM_ENVS, rnn_example.ROLLOUTS, rnn_example.make_trainer
-
-
-def compiled(function, keys):
-    """``seconds() -> float``: one timed run of ``function`` vmapped over ``keys``, compiled once, here."""
-    executable = jax.jit(jax.vmap(function)).lower(keys).compile()
-
-    def seconds() -> float:
-        start = time.perf_counter()
-        jax.block_until_ready(executable(keys))
-        return time.perf_counter() - start
-
-    return seconds
 
 
 def peer_train(updates: int, mini_batches: int):
@@ -89,7 +76,7 @@ def main() -> None:
         peer_keys = jax.random.split(jax.random.PRNGKey(0), args.seeds)
         our_keys = jax.random.split(jax.random.key(0), args.seeds)
         programs = {
-            (side, mini_batches): compiled(train(args.updates, mini_batches), keys)
+            (side, mini_batches): compiled_run(train(args.updates, mini_batches), keys)
             for mini_batches in (1, 4)
             for side, train, keys in (("purejaxrl", peer_train, peer_keys), ("ours", our_train, our_keys))
         }
