@@ -95,6 +95,7 @@ def make_brax_style_trainer(env, settings: dict, shared: bool = False, progress:
         # brax's normalizer does not clip; skrl's clips at 5 standard deviations, which saturates the
         # observations once a balanced pole's statistics narrow (inverted_pendulum seeds fell over)
         state_preprocessor_kwargs={"size": env.observation_space, "clip_threshold": float("inf")},
+        state_preprocessor_update="rollout",  # brax's normalizer learns from the whole rollout, before the epochs
         experiment={"write_interval": 0, "checkpoint_interval": 0},
     )
     cfg["lambda"] = settings.get("gae_lambda", 0.95)

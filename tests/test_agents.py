@@ -33,6 +33,9 @@ from tests.test_resources_memories_envs import reference_gae
 LOG_SQRT_2PI = 0.5 * np.log(2 * np.pi)
 
 
+SCHEDULES = ("minibatch", "rollout")
+
+
 def fill_memory(agent, rollouts, num_envs, seed=0):
     rng = np.random.default_rng(seed)
     for _ in range(rollouts):
@@ -118,6 +121,57 @@ def test_separate_models_keep_two_optimizers():
     assert not np.allclose(agent.value.params["value_layer"]["kernel"], before_value["value_layer"]["kernel"])
     # the policy's value head gets no gradient: the value model is the other object
     chex.assert_trees_all_equal(agent.policy.params["value_layer"], before_policy["value_layer"])
+
+
+def scaled_pendulum_agent(schedule, **cfg):
+    return pendulum_agent(
+        rollouts=8,
+        state_preprocessor=RunningStandardScaler,
+        state_preprocessor_kwargs={"size": 3},
+        state_preprocessor_update=schedule,
+        **cfg,
+    )
+
+
+def test_state_preprocessor_update_rollout_learns_once_from_the_whole_rollout_before_the_first_minibatch():
+    # one epoch of one minibatch (the whole rollout): skrl's schedule and brax's see the same statistics
+    whole = {schedule: scaled_pendulum_agent(schedule, learning_epochs=1, mini_batches=1) for schedule in SCHEDULES}
+    for agent in whole.values():
+        fill_memory(agent, 8, 2)
+        agent.update(0, 1)
+    chex.assert_trees_all_close(whole["rollout"].policy.params, whole["minibatch"].policy.params, atol=1e-6)
+
+    split = {schedule: scaled_pendulum_agent(schedule, learning_epochs=2, mini_batches=4) for schedule in SCHEDULES}
+    for agent in split.values():
+        fill_memory(agent, 8, 2)
+    recorded = np.asarray(split["rollout"].memory.state.tensors["states"], np.float64).reshape(-1, 3)
+    for agent in split.values():
+        agent.update(0, 1)
+    # skrl's start (mean 0, variance 1, count 1) merged with the 16 recorded rows, by hand
+    count = recorded.shape[0]
+    mean = recorded.sum(0) / (1 + count)
+    variance = (1.0 + recorded.var(0, ddof=1) * count + recorded.mean(0) ** 2 * count / (1 + count)) / (1 + count)
+    scaler = split["rollout"].state.learner.state_scaler
+    np.testing.assert_allclose(scaler.mean, mean, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(scaler.variance, variance, rtol=1e-5)
+    assert float(scaler.count[0]) == float(split["minibatch"].state.learner.state_scaler.count[0]) == 1 + count
+    # the first three minibatches were standardised with other statistics: the steps differ
+    difference = jax.tree.map(
+        lambda a, b: float(jnp.max(jnp.abs(a - b))), split["rollout"].policy.params, split["minibatch"].policy.params
+    )
+    assert max(jax.tree.leaves(difference)) > 1e-4
+
+
+def test_state_preprocessor_update_takes_minibatch_or_rollout():
+    with pytest.raises(
+        ValueError, match=r"state_preprocessor_update'\] must be one of \['minibatch', 'rollout'\], got 'epoch'"
+    ):
+        pendulum_agent(state_preprocessor_update="epoch")
+    assert (
+        PPO_DEFAULT_CONFIG["state_preprocessor_update"]
+        == A2C_DEFAULT_CONFIG["state_preprocessor_update"]
+        == "minibatch"
+    )
 
 
 def test_update_is_pure_and_compiled_once():

@@ -223,10 +223,9 @@ def test_brax_environment_trains_when_brax_is_installed():
     assert wrap_env(env) is env and env.observation_space.shape == (4,) and env.action_space.shape == (1,)
     observation, state = env.reset(jax.random.key(0))
     lengths = []
+    step = jax.jit(env.step)
     for index in range(45):
-        observation, state, reward, terminated, truncated, info = jax.jit(env.step)(
-            jax.random.key(index), state, jnp.zeros(1)
-        )
+        observation, state, reward, terminated, truncated, info = step(jax.random.key(index), state, jnp.zeros(1))
         if bool(info["episode_done"]):
             lengths.append(int(info["episode_length"]))
             assert bool(truncated) != bool(terminated)

@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from skrl_jax.agents.configs import INTERNAL_2X_KEYS, AgentCfg, check_no_2x_keys, make_cfg
-from skrl_jax.core.validation import Factory, Keywords, Number, check_config
+from skrl_jax.core.validation import Choice, Factory, Keywords, Number, check_config
 
 _POSITIVE_INT = Number(integer=True, low=1)
 
@@ -82,6 +82,7 @@ AGENT_CFG_RULES = {
     "rewards_shaper": Factory("a function rewards_shaper(rewards, timestep, timesteps) -> rewards"),
     "learning_rate_scheduler_kwargs": Keywords(),
     "state_preprocessor_kwargs": Keywords(),
+    "state_preprocessor_update": Choice(("minibatch", "rollout")),
     "value_preprocessor_kwargs": Keywords(),
 }
 

@@ -168,6 +168,7 @@ class _OnPolicyCfg(AgentCfg):
     mixed_precision: bool = False
     shuffle_minibatches: bool = True
     recompute_advantages: bool = False
+    state_preprocessor_update: str = "minibatch"
     role_learning_rate_scale: dict | None = None
     trunk_value_loss_scale: float | None = None
     sharing_diagnostics: bool = False

@@ -100,7 +100,18 @@ class Keywords:
             raise TypeError(f"{name} must be a dict of keyword arguments, got {describe(value)}")
 
 
-Rule = Number | Factory | Keywords
+@dataclasses.dataclass(frozen=True)
+class Choice:
+    """One of the strings ``options``."""
+
+    options: tuple[str, ...]
+
+    def check(self, value: Any, name: str) -> None:
+        if not (isinstance(value, str) and value in self.options):
+            raise ValueError(f"{name} must be one of {list(self.options)}, got {describe(value)}")
+
+
+Rule = Number | Factory | Keywords | Choice
 
 
 def check_config(cfg: Mapping[str, Any], rules: Mapping[str, Rule], owner: str, path: str = "cfg") -> None:

@@ -28,6 +28,9 @@ A2C_DEFAULT_CONFIG = {
     "mixed_precision": False,
     "shuffle_minibatches": True,  # not a skrl key: skrl slices the memory in order (False)
     "recompute_advantages": False,  # not a skrl key: GAE at every minibatch from the current values (brax's PPO)
+    # not a skrl key: when the state preprocessor learns, "minibatch" (skrl: each minibatch of the first
+    # epoch) or "rollout" (brax's PPO: once from the whole rollout, before the first epoch)
+    "state_preprocessor_update": "minibatch",
     # not skrl keys: steering a shared trunk (docs/sharing.md)
     "role_learning_rate_scale": None,  # {"trunk" | "policy" | "value": multiplier of learning_rate}; 0 freezes
     "trunk_value_loss_scale": None,  # the value loss's weight at the trunk (None: as on the value head)

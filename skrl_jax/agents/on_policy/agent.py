@@ -96,6 +96,7 @@ class OnPolicyAgent(Agent):
             mixed_precision=bool(cfg["mixed_precision"]),
             shuffle_minibatches=bool(cfg["shuffle_minibatches"]),
             recompute_advantages=bool(cfg["recompute_advantages"]),
+            state_preprocessor_update=cfg["state_preprocessor_update"],
             privileged_size=self.privileged_size,
             privileged_preprocessor=_instantiate(
                 cfg.get("privileged_preprocessor"), cfg.get("privileged_preprocessor_kwargs") or {}

@@ -156,6 +156,9 @@ class OnPolicyConfig:
     # brax's PPO: GAE recomputed at every minibatch (whole environment rollouts) from the current
     # value model, truncated steps masked, advantages standardised per minibatch
     recompute_advantages: bool = False
+    # when the state scalers learn: "minibatch" (skrl: from each minibatch of the first epoch) or
+    # "rollout" (brax's PPO: from the whole rollout, once, before the first epoch)
+    state_preprocessor_update: str = "minibatch"
     learning_rate_scales: tuple[tuple[str, float], ...] = ()
     trunk_value_weight: float | None = None
     sharing_diagnostics: bool = False
@@ -341,10 +344,14 @@ def _scaler_parts(config: OnPolicyConfig, scalers: Any) -> tuple[Any, Any]:
     return scalers if config.privileged_preprocessor is not None else (scalers, None)
 
 
+def _has_state_scalers(config: OnPolicyConfig) -> bool:
+    return config.state_preprocessor is not None or config.privileged_preprocessor is not None
+
+
 def _standardize_observations(config: OnPolicyConfig, scalers: Any, states: jax.Array) -> jax.Array:
     """The recorded states standardised: the observations by the state preprocessor (skrl 1.4's name;
     2.x's observation preprocessor), the privileged states by 2.x's state preprocessor."""
-    if config.state_preprocessor is None and config.privileged_preprocessor is None:
+    if not _has_state_scalers(config):
         return states
     observations, privileged = split_privileged(config, states)
     observation_scaler, privileged_scaler = _scaler_parts(config, scalers)
@@ -670,9 +677,10 @@ class EpochProgress(NamedTuple):
 
 def learned_state_scalers(config: OnPolicyConfig, progress: EpochProgress, states: jax.Array) -> Any:
     """The state scalers a minibatch of raw ``states`` ``(B, size)`` is standardised with: as skrl,
-    they learn from each minibatch of the first epoch until a KL early stop."""
+    they learn from each minibatch of the first epoch until a KL early stop (with
+    ``state_preprocessor_update="rollout"`` they learnt before the epochs, and are kept)."""
     scaler_state = progress.learner.state_scaler
-    if config.state_preprocessor is None and config.privileged_preprocessor is None:
+    if not _has_state_scalers(config) or config.state_preprocessor_update == "rollout":
         return scaler_state
     updated = _update_scalers(config, scaler_state, states)
     learning = progress.first_epoch & ~progress.stopped
@@ -798,7 +806,8 @@ def update_learner(
     """One on-policy update on ``rollout``, pure: GAE, then ``learning_epochs`` epochs of
     ``mini_batches`` gradient steps.
 
-    As skrl: the state preprocessor learns from each minibatch of the first epoch; with
+    As skrl: the state preprocessor learns from each minibatch of the first epoch (with
+    ``state_preprocessor_update="rollout"``, brax's PPO: from the whole rollout before it); with
     ``kl_threshold`` a minibatch whose KL exceeds it is not applied and ends its epoch; the
     KL-adaptive scheduler sees the mean KL of the minibatches an epoch processed. With
     ``shuffle_minibatches`` (the default) minibatches are drawn from a fresh permutation every
@@ -808,6 +817,8 @@ def update_learner(
     """
     last_key, epochs_key = jax.random.split(key)
     learner, samples = gae_samples(models, config, learner, rollout, last_key)
+    if config.state_preprocessor_update == "rollout" and _has_state_scalers(config):
+        learner = learner._replace(state_scaler=_update_scalers(config, learner.state_scaler, rollout.states))
     if config.recompute_advantages:
         units = rollout_units(samples, rollout)
     else:
