@@ -252,7 +252,8 @@ def test_acting_compiles_once_over_a_training_run():
     compiles = []
 
     def listener(event, duration, **kwargs):
-        if event == "/jax/core/compile/backend_compile_duration":
+        # lowering happens for every new program, also one the compilation cache then serves
+        if event == "/jax/core/compile/jaxpr_to_mlir_module_duration":
             compiles.append(event)
 
     jax.monitoring.register_event_duration_secs_listener(listener)

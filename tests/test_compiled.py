@@ -221,7 +221,7 @@ def test_brax_environment_trains_when_brax_is_installed():
 
     env = BraxWrapper(brax_envs.get_environment("inverted_pendulum"), episode_length=20)
     assert wrap_env(env) is env and env.observation_space.shape == (4,) and env.action_space.shape == (1,)
-    observation, state = env.reset(jax.random.key(0))
+    observation, state = jax.jit(env.reset)(jax.random.key(0))
     lengths = []
     step = jax.jit(env.step)
     for index in range(45):

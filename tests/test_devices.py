@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def forced_devices(count, *arguments):
-    env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={count}", JAX_PLATFORMS="cpu")
+    flags = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count={count}".strip()
+    env = dict(os.environ, XLA_FLAGS=flags, JAX_PLATFORMS="cpu")
     completed = subprocess.run(
         [sys.executable, *arguments], capture_output=True, text=True, cwd=ROOT, env=env, timeout=600
     )
@@ -97,8 +98,9 @@ def free_port():
 def run_processes(mode, count, folder):
     """``tests/multi_process_run.py`` in ``count`` processes joined on a free localhost port; their JSON."""
     port = str(free_port())
-    env = dict(os.environ, JAX_PLATFORMS="cpu")
-    env.pop("XLA_FLAGS", None)
+    # one device per process: any forced device count is left out of the flags they inherit
+    flags = [flag for flag in os.environ.get("XLA_FLAGS", "").split() if "device_count" not in flag]
+    env = dict(os.environ, JAX_PLATFORMS="cpu", XLA_FLAGS=" ".join(flags))
     processes = [
         subprocess.Popen(
             [sys.executable, "-m", "tests.multi_process_run", mode, str(index), str(count), port, str(folder)],

@@ -212,8 +212,14 @@ def test_playground_example_trains_briefly_with_playgrounds_settings_and_both_mo
     )
     assert settings["unroll_length"] == 30 and settings["num_updates_per_batch"] == 16  # Playground's, uncut
     settings = dict(settings, num_updates_per_batch=1, episode_length=50)
-    for shared in (False, True):
-        trainer = example.make_trainer("CartpoleBalance", settings, shared=shared, progress=False)
+    separate, shared = (
+        example.make_trainer("CartpoleBalance", settings, shared=shared, progress=False) for shared in (False, True)
+    )
+    for trainer in (separate, shared):
         assert trainer.agents.cfg["recompute_advantages"] and trainer.num_updates == 2
-        steps_per_second, greedy = example.train_and_evaluate(trainer, settings["episode_length"], seed=0)
-        assert steps_per_second > 0 and 0.0 <= greedy <= settings["episode_length"]
+        assert trainer.agents.cfg["state_preprocessor_update"] == "rollout"
+    steps_per_second, greedy = example.train_and_evaluate(separate, settings["episode_length"], seed=0)
+    assert steps_per_second > 0 and 0.0 <= greedy <= settings["episode_length"]
+    # the shared form's run, traced (compiling MJX twice more would double the test's time)
+    runner, metrics = jax.eval_shape(shared.make_train(), jax.random.key(0))
+    assert metrics["policy_loss"].shape == (2,) and set(runner.agent_state.learner.params) == {"policy"}

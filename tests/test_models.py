@@ -253,7 +253,7 @@ def test_vmap_of_init_over_keys_gives_independent_parameter_sets():
     stacked = jax.vmap(model.init)(keys)
     assert stacked["net"]["layers_0"]["kernel"].shape == (4, 3, 32)
     for i in range(4):
-        chex.assert_trees_all_close(jax.tree.map(lambda x, i=i: x[i], stacked), model.init(keys[i]), rtol=1e-6)
+        chex.assert_trees_all_close(jax.tree.map(lambda x, i=i: x[i], stacked), model.init(keys[i]), rtol=1e-5)
     kernels = stacked["net"]["layers_0"]["kernel"].reshape(4, -1)
     assert len({tuple(np.asarray(k[:5]).round(6)) for k in kernels}) == 4
     # a vmapped apply over the seeds uses each seed's own parameters
@@ -283,7 +283,8 @@ def test_eager_act_compiles_once_and_advances_its_key():
     compiles = []
 
     def listener(event, duration, **kwargs):
-        if event == "/jax/core/compile/backend_compile_duration":
+        # lowering happens for every new program, also one the compilation cache then serves
+        if event == "/jax/core/compile/jaxpr_to_mlir_module_duration":
             compiles.append(event)
 
     jax.monitoring.register_event_duration_secs_listener(listener)
