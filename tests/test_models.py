@@ -253,7 +253,9 @@ def test_vmap_of_init_over_keys_gives_independent_parameter_sets():
     stacked = jax.vmap(model.init)(keys)
     assert stacked["net"]["layers_0"]["kernel"].shape == (4, 3, 32)
     for i in range(4):
-        chex.assert_trees_all_close(jax.tree.map(lambda x, i=i: x[i], stacked), model.init(keys[i]), rtol=1e-5, atol=1e-7)
+        chex.assert_trees_all_close(
+            jax.tree.map(lambda x, i=i: x[i], stacked), model.init(keys[i]), rtol=1e-5, atol=1e-7
+        )
     kernels = stacked["net"]["layers_0"]["kernel"].reshape(4, -1)
     assert len({tuple(np.asarray(k[:5]).round(6)) for k in kernels}) == 4
     # a vmapped apply over the seeds uses each seed's own parameters
