@@ -32,7 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _examples import load_example  # noqa: E402
-from _results import RESULTS, interleaved, write_results  # noqa: E402
+from _results import RESULTS, interleaved, mean_difference_interval, write_results  # noqa: E402
 from playground_physics import timed, wrapped_floor  # noqa: E402
 from playground_ppo import train_with_brax  # noqa: E402
 
@@ -81,21 +81,23 @@ def run_ours(name: str, settings: dict, seed: int) -> tuple[float, float]:
 
 def table(results: dict[str, dict]) -> list[str]:
     """The table of ``{environment: its results record}`` (``brax_ppo_<environment>.json``): median
-    env steps/s over the seeds, greedy returns' mean and worst."""
+    env steps/s over the seeds, greedy returns' mean and worst, and the difference of the mean
+    returns with its bootstrap interval (``mean_difference_interval``)."""
     lines = [
         "| environment | env steps x seeds | physics floor | brax ppo.train | ours | ours / brax | ours / floor "
-        "| greedy return, brax: mean [worst] | ours: mean [worst] | commit |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| greedy return, brax: mean [worst] | ours: mean [worst] | ours - brax [95% interval] | commit |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, result in results.items():
         runs = [result["runs"][system] for system in ("brax ppo.train", "skrl_jax PPO")]
         brax, ours = (statistics.median(row[0] for row in rows) for rows in runs)
         returns = [[row[1] for row in rows] for rows in runs]
+        difference, low, high = mean_difference_interval(returns[1], returns[0])
         lines.append(
             f"| {name} | {result['settings']['num_timesteps']:,} x {len(returns[0])} | {result['floor']:,.0f} | "
             f"{brax:,.0f} | {ours:,.0f} | {ours / brax:.2f}x | {ours / result['floor']:.2f}x | "
             f"{np.mean(returns[0]):.1f} [{min(returns[0]):.1f}] | {np.mean(returns[1]):.1f} [{min(returns[1]):.1f}] | "
-            f"{result.get('commit', 'unknown')} |"
+            f"{difference:+.1f} [{low:+.1f}, {high:+.1f}] | {result.get('commit', 'unknown')} |"
         )
     return lines
 
