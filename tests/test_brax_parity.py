@@ -2,6 +2,8 @@
 ``examples/playground_ppo.py``'s ``make_brax_style_trainer`` builds (what ``benchmarks/brax_ppo.py``
 runs) against brax's own ``compute_ppo_loss`` on the same parameters, normaliser and data."""
 
+from typing import Any, NamedTuple
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -17,21 +19,25 @@ from brax.training.acme import running_statistics, specs  # noqa: E402
 from brax.training.agents.ppo import losses as brax_losses  # noqa: E402
 from brax.training.agents.ppo import networks as brax_networks  # noqa: E402
 
+from benchmarks.brax_ppo import brax_settings  # noqa: E402
 from skrl_jax.envs import BraxWrapper  # noqa: E402
 
-SEQUENCES, STEPS = 8, 20
-SETTINGS = dict(
-    num_timesteps=SEQUENCES * STEPS,
-    unroll_length=STEPS,
-    num_minibatches=1,
-    num_updates_per_batch=1,
-    discounting=0.97,
-    gae_lambda=0.95,
-    learning_rate=3e-4,
-    clipping_epsilon=0.3,
-    reward_scaling=10.0,
-    num_envs=SEQUENCES,
-)
+SEQUENCES = 8
+# the benchmark's settings (discount, GAE lambda, clip, reward scaling, ...) on one minibatch of 8 rollouts
+SETTINGS = dict(brax_settings(0), num_envs=SEQUENCES, num_minibatches=1, num_updates_per_batch=1)
+STEPS = SETTINGS["unroll_length"]
+SETTINGS["num_timesteps"] = SEQUENCES * STEPS
+
+
+class Case(NamedTuple):
+    env: BraxWrapper
+    networks: Any  # brax's PPONetworks
+    normaliser: Any  # brax's running statistics
+    brax_data: Any  # brax's Transition, (SEQUENCES, STEPS, ...)
+    brax_params: Any
+    ours: dict
+    scaler: ScalerState
+    minibatch: Minibatch
 
 
 @pytest.fixture(scope="module")
@@ -106,19 +112,17 @@ def case():
         ),
     )
     brax_params = brax_losses.PPONetworkParams(policy={"params": policy}, value={"params": value})
-    return env, networks, normaliser, brax_data, brax_params, ours, scaler, minibatch
+    return Case(env, networks, normaliser, brax_data, brax_params, ours, scaler, minibatch)
 
 
-def brax_loss(case, entropy_cost, key):
-    _, networks, normaliser, data, params, *_ = case
-
+def brax_loss(case: Case, entropy_cost: float, key: jax.Array):
     def loss(params):
         return brax_losses.compute_ppo_loss(
             params,
-            normaliser,
-            data,
+            case.normaliser,
+            case.brax_data,
             key,
-            networks,
+            case.networks,
             entropy_cost=entropy_cost,
             discounting=SETTINGS["discounting"],
             reward_scaling=SETTINGS["reward_scaling"],
@@ -126,24 +130,22 @@ def brax_loss(case, entropy_cost, key):
             clipping_epsilon=SETTINGS["clipping_epsilon"],
         )
 
-    return jax.value_and_grad(loss, has_aux=True)(params)
+    return jax.value_and_grad(loss, has_aux=True)(case.brax_params)
 
 
-def our_gradients(case, entropy_cost):
-    env, *_ = case
+def our_gradients(case: Case, entropy_cost: float):
     agent = (
         load_example("playground_ppo")
-        .make_brax_style_trainer(env, dict(SETTINGS, entropy_cost=entropy_cost), progress=False)
+        .make_brax_style_trainer(case.env, dict(SETTINGS, entropy_cost=entropy_cost), progress=False)
         .agents
     )
     return jax.jit(agent.make_gradients())
 
 
 def test_ppo_loss_and_gradient_equal_braxs(case):
-    *_, ours, scaler, minibatch = case
     key = jax.random.key(3)
     (brax_total, brax_terms), brax_grads = brax_loss(case, 0.0, key)
-    grads, total, terms = our_gradients(case, 0.0)(ours, scaler, minibatch, key)
+    grads, total, terms = our_gradients(case, 0.0)(case.ours, case.scaler, case.minibatch, key)
     np.testing.assert_allclose(total, brax_total, rtol=1e-5)
     np.testing.assert_allclose(terms["policy_loss"], brax_terms["policy_loss"], rtol=1e-5)
     np.testing.assert_allclose(terms["value_loss"], brax_terms["v_loss"], rtol=1e-5)
@@ -164,21 +166,20 @@ def test_entropy_bonus_and_its_gradient_equal_braxs_in_expectation(case):
     """Both estimate the squashed Gaussian's entropy at one fresh sample (their keys draw different
     samples), so the bonus and its gradient at the policy's output layer are compared as means over
     many keys, within 6 standard errors."""
-    *_, ours, scaler, minibatch = case
     keys = jax.random.split(jax.random.key(11), 400)
     gradients = our_gradients(case, 0.01)
 
     def both(key):
         (_, brax_terms), brax_grads = brax_loss(case, 0.01, key)
-        grads, _, terms = gradients(ours, scaler, minibatch, key)
+        grads, _, terms = gradients(case.ours, case.scaler, case.minibatch, key)
         head = (brax_grads.policy["params"]["hidden_4"]["kernel"], grads["policy"]["policy_head"]["kernel"])
         return (brax_terms["entropy_loss"], terms["entropy_loss"]), head
 
     (brax, mine), (brax_head, our_head) = jax.lax.map(both, keys, batch_size=50)
-    for theirs, ours_ in ((brax, mine), (brax_head, our_head)):
-        theirs, ours_ = np.asarray(theirs), np.asarray(ours_)
-        error = np.sqrt((theirs.var(axis=0) + ours_.var(axis=0)) / len(keys))
-        difference = np.abs(ours_.mean(axis=0) - theirs.mean(axis=0))
+    for theirs, ours in ((brax, mine), (brax_head, our_head)):
+        theirs, ours = np.asarray(theirs), np.asarray(ours)
+        error = np.sqrt((theirs.var(axis=0) + ours.var(axis=0)) / len(keys))
+        difference = np.abs(ours.mean(axis=0) - theirs.mean(axis=0))
         assert np.all(difference <= 6 * error + 1e-6 * np.abs(theirs).max())
     assert float(np.mean(brax)) < 0.0
     # the entropy's part of the head's gradient is what varies with the key: it is there to compare
