@@ -63,16 +63,26 @@ def greedy_row(row: tuple[float, float]) -> str:
 
 
 def interleaved(
-    systems: dict[str, Callable[[int], Any]], seeds: int, label: str, describe: Callable[[Any], str] = greedy_row
+    systems: dict[str, Callable[[int], Any]],
+    seeds: int,
+    label: str,
+    describe: Callable[[Any], str] = greedy_row,
+    after_seed: Callable[[dict[str, list]], Any] | None = None,
 ) -> dict[str, list]:
     """Each system run once per seed, the systems interleaved within a seed, one job at a time:
     ``{system: [what its run returned, per seed]}``, each run printed (``describe``) as it ends
-    (by default a run returns ``(env steps/s, greedy return)``)."""
+    (by default a run returns ``(env steps/s, greedy return)``). ``after_seed(rows)`` is called
+    when a seed's runs are done (to write what has been measured so far)."""
     rows = {name: [] for name in systems}
     for seed in range(seeds):
         for name, run in systems.items():
             rows[name].append(run(seed))
             print(f"{label} seed {seed} {name}: {describe(rows[name][-1])}", flush=True)
+        # every seed compiles new programs, which jax's caches would keep for the whole process:
+        # after ~35 brax-sized programs LLVM ran out of mappable memory (a 20-seed hopper run died)
+        jax.clear_caches()
+        if after_seed is not None:
+            after_seed(rows)
     return rows
 
 

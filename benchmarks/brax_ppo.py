@@ -16,8 +16,8 @@ deterministic evaluation (128 episodes), ours ``make_evaluate`` over as many (12
 steps; results before 2026-12-07 06:00 used 16).
 
 Run: python benchmarks/brax_ppo.py [--envs inverted_pendulum hopper ant] [--env-steps 1003520] [--seeds 3]
-Writes benchmarks/results/brax_ppo_<environment>.json as each environment finishes, then prints the
-table of the environments named; ``--table`` prints it from those files without running anything.
+Writes benchmarks/results/brax_ppo_<environment>.json after each seed (a stopped run keeps the seeds it
+finished), then prints the table of the environments named; ``--table`` prints it from those files without running anything.
 """
 
 from __future__ import annotations
@@ -133,8 +133,14 @@ def run_environment(name: str, settings: dict, seeds: int) -> None:
         "brax ppo.train": lambda seed: run_brax(name, settings, seed),
         "skrl_jax PPO": lambda seed: run_ours(name, settings, seed),
     }
-    rows = interleaved(systems, seeds, name)
-    write_results(f"brax_ppo_{name}", {"settings": settings, "backend": BACKEND, "floor": floor, "runs": rows})
+    interleaved(
+        systems,
+        seeds,
+        name,
+        after_seed=lambda rows: write_results(
+            f"brax_ppo_{name}", {"settings": settings, "backend": BACKEND, "floor": floor, "runs": rows}
+        ),
+    )
 
 
 if __name__ == "__main__":

@@ -25,8 +25,8 @@ brax 0.14.2's ``ppo.train`` calls ``jax.device_put_replicated``, which jax 0.10 
 script puts a one-device replacement in its place (``replicate_on_devices``), the only shim.
 
 Run: python benchmarks/playground_ppo.py [--task CartpoleBalance CheetahRun] [--env-steps 1000000] [--seeds 3]
-Writes benchmarks/results/playground_ppo_<task>.json per task, then prints the table of the tasks
-named; ``--table`` prints it from those files without running anything.
+Writes benchmarks/results/playground_ppo_<task>.json after each seed (a stopped run keeps the seeds it
+finished), then prints the table of the tasks named; ``--table`` prints it from those files without running anything.
 """
 
 from __future__ import annotations
@@ -160,16 +160,15 @@ def run_task(task: str, settings: dict, seeds: int) -> None:
         for name, shared in (("skrl_jax PPO, separate", False), ("skrl_jax PPO, shared trunk", True))
     }
     print(f"parameters: {parameters}", flush=True)
-    rows = interleaved(systems, seeds, task)
-    write_results(
-        f"playground_ppo_{task}",
-        {
-            "task": task,
-            "parameters": parameters,
-            "settings": {k: v for k, v in settings.items() if isinstance(v, (int, float, str, bool))},
-            "floor": floor,
-            "runs": rows,
-        },
+    recorded_settings = {k: v for k, v in settings.items() if isinstance(v, (int, float, str, bool))}
+    interleaved(
+        systems,
+        seeds,
+        task,
+        after_seed=lambda rows: write_results(
+            f"playground_ppo_{task}",
+            {"task": task, "parameters": parameters, "settings": recorded_settings, "floor": floor, "runs": rows},
+        ),
     )
 
 

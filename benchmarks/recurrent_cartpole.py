@@ -34,6 +34,7 @@ Writes benchmarks/results/recurrent_cartpole.json and benchmarks/figures/recurre
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.util
 import statistics
 import sys
@@ -60,6 +61,7 @@ NUM_ENVS, ROLLOUTS, last_episodes_return, make_trainer = (
 )
 
 
+@functools.cache  # one module object for the program and the reading of its results
 def load_peer():
     spec = importlib.util.spec_from_file_location("purejaxrl_ppo_rnn", HERE / "peers" / "purejaxrl_ppo_rnn.py")
     module = importlib.util.module_from_spec(spec)

@@ -9,6 +9,8 @@ from typing import Any
 from jax import Array
 from jax import random as jax_random
 
+from skrl_jax.core.validation import Choice
+
 _seed = 0
 _seed_was_set = False
 _parameter_init = "flax"
@@ -19,8 +21,7 @@ PARAMETER_INITS = ("flax", "pytorch")
 
 def check_parameter_init(value: Any) -> str:
     """``value`` if it names a scheme of ``PARAMETER_INITS``, else a ValueError naming the choices."""
-    if value not in PARAMETER_INITS:
-        raise ValueError(f"parameter_init must be one of {list(PARAMETER_INITS)}, got {value!r}")
+    Choice(PARAMETER_INITS).check(value, "parameter_init")
     return value
 
 

@@ -81,7 +81,7 @@ def test_load_playground_env_refuses_unknown_tasks_and_tasks_whose_assets_are_mi
     if not mjx_env.MENAGERIE_PATH.exists():
         with pytest.raises(FileNotFoundError, match=r"'Go1JoystickFlatTerrain'.*MuJoCo Menagerie.*git clone"):
             load_playground_env("Go1JoystickFlatTerrain")
-    with pytest.raises(ValueError, match=r"reset must be one of \('fresh', 'cached'\), got 'first'"):
+    with pytest.raises(ValueError, match=r"reset must be one of \['fresh', 'cached'\], got 'first'"):
         load_playground_env("CartpoleBalance", reset="first")
     with pytest.raises(ValueError, match=r"PlaygroundWrapper: episode_length must be an int >= 1, got 0"):
         load_playground_env("CartpoleBalance", episode_length=0)

@@ -201,7 +201,7 @@ def test_each_api_names_the_other_when_given_its_inputs_or_compute_form(model2):
         def __init__(self):
             Model.__init__(self, PENDULUM_OBSERVATION, PENDULUM_ACTION, skrl_api="3")
 
-    with pytest.raises(ValueError, match=r"skrl_api must be one of \('1.4', '2.x'\), got '3'"):
+    with pytest.raises(ValueError, match=r"skrl_api must be one of \['1.4', '2.x'\], got '3'"):
         Unknown()
 
 

@@ -138,7 +138,7 @@ def test_bad_settings_are_refused_with_what_was_expected():
     observation_space = gym.spaces.Box(-1, 1, (3,))
     with pytest.raises(ValueError, match=r"infinite bounds: give the Box finite low and high"):
         shared_model(observation_space, gym.spaces.Box(-np.inf, np.inf, (2,)), None, {"policy": TanhGaussianHead()})
-    with pytest.raises(ValueError, match=r"scale must be one of \('softplus', 'exp'\), got 'log'"):
+    with pytest.raises(ValueError, match=r"scale must be one of \['softplus', 'exp'\], got 'log'"):
         shared_model(observation_space, gym.spaces.Box(-1, 1, (2,)), None, {"policy": TanhGaussianHead(scale="log")})
     with pytest.raises(TypeError, match=r"Box"):
         shared_model(observation_space, gym.spaces.Discrete(3), None, {"policy": TanhGaussianHead()})

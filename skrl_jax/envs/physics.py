@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from skrl_jax.core.checkpoints import register_dataclass_nodes
-from skrl_jax.core.validation import check_positive_int
+from skrl_jax.core.validation import Choice, check_positive_int
 from skrl_jax.envs.jax_env import EpisodeState, JaxEnv
 
 RESET_MODES = ("fresh", "cached")
@@ -55,8 +55,7 @@ class PhysicsEnv(JaxEnv):
     def __init__(self, env: Any, episode_length: int, action_repeat: int, reset: str, what: str) -> None:
         from brax.envs.wrappers.training import EpisodeWrapper
 
-        if reset not in RESET_MODES:
-            raise ValueError(f"{what}: reset must be one of {RESET_MODES}, got {reset!r}")
+        Choice(RESET_MODES).check(reset, f"{what}: reset")
         self.episode_length = check_positive_int(episode_length, f"{what}: episode_length")
         self.action_repeat = check_positive_int(action_repeat, f"{what}: action_repeat")
         self.reset_mode = reset

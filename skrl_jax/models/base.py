@@ -23,7 +23,7 @@ import jax.numpy as jnp
 
 from skrl_jax import config as library_config
 from skrl_jax.core.spaces import check_space, compute_space_size
-from skrl_jax.core.validation import describe, raise_if_not_finite
+from skrl_jax.core.validation import Choice, describe, raise_if_not_finite
 from skrl_jax.models.conventions import SKRL_1_4_CONVENTIONS, SKRL_2_CONVENTIONS, ModelConventions
 from skrl_jax.models.greedy import greedy_actions
 from skrl_jax.models.initialization import (
@@ -207,8 +207,7 @@ class Model(RoleRegistry, ObservationInputs, ParameterStore):
         """
         if skrl_api is None:
             skrl_api = "1.4" if state_space is NOT_GIVEN else "2.x"
-        if skrl_api not in SKRL_APIS:
-            raise ValueError(f"{type(self).__name__}: skrl_api must be one of {SKRL_APIS}, got {skrl_api!r}")
+        Choice(SKRL_APIS).check(skrl_api, f"{type(self).__name__}: skrl_api")
         if observation_space is None:
             raise TypeError(
                 f"{type(self).__name__}: Model.__init__ needs the observation space (observation_space=env.observation_space)"

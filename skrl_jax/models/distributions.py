@@ -12,6 +12,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from skrl_jax.core.validation import Choice
+
 LOG_SQRT_2PI = 0.5 * float(np.log(2.0 * np.pi))
 
 REDUCTIONS: dict[str, Callable[..., jax.Array] | None] = {
@@ -23,8 +25,7 @@ REDUCTIONS: dict[str, Callable[..., jax.Array] | None] = {
 
 
 def check_reduction(reduction: str, mixin: str) -> None:
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{mixin}: reduction must be one of {list(REDUCTIONS)}, got {reduction!r}")
+    Choice(tuple(REDUCTIONS)).check(reduction, f"{mixin}: reduction")
 
 
 def reduce_last(values: jax.Array, reduction: str) -> jax.Array:

@@ -31,6 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 from gymnasium import spaces
 
+from skrl_jax.core.validation import Choice
 from skrl_jax.models.distributions import check_reduction, normal_entropy, normal_log_prob, normal_sample, reduce_last
 from skrl_jax.models.gaussian import check_continuous_taken_actions, checked_gaussian_output, clip_log_std
 from skrl_jax.models.mixin import Mixin, action_bounds, require_action_space
@@ -86,8 +87,7 @@ class TanhGaussianMixin(Mixin):
         role: str = "",
     ) -> None:
         check_reduction(reduction, "TanhGaussianMixin")
-        if scale not in SCALES:
-            raise ValueError(f"TanhGaussianMixin: scale must be one of {SCALES}, got {scale!r}")
+        Choice(SCALES).check(scale, "TanhGaussianMixin: scale")
         if not min_scale >= 0:
             raise ValueError(f"TanhGaussianMixin: min_scale must be >= 0, got {min_scale!r}")
         require_action_space(self, (spaces.Box,), "TanhGaussianMixin")
